@@ -1,0 +1,52 @@
+// Myrmex: Erlang/OTP-style processes for C++20. Include this one header.
+//
+// The names live in myrmex::<folder> (myrmex::vm, myrmex::mailbox, myrmex::scheduler); the ones a program
+// uses every day are also available directly in myrmex::.
+#pragma once
+
+#include "mailbox/message.h"
+#include "scheduler/scheduler.h"
+#include "vm/node.h"
+#include "vm/process.h"
+#include "vm/term.h"
+
+namespace myrmex {
+
+using mailbox::Message;
+using mailbox::Overflow;
+using mailbox::SendResult;
+using scheduler::SchedulerConfig;
+using scheduler::SchedulerStats;
+using vm::after;
+using vm::alive;
+using vm::Behaviour;
+using vm::blocking;
+using vm::call;
+using vm::CallError;
+using vm::consume;
+using vm::exit;
+using vm::ExitUnwind;
+using vm::make_ref;
+using vm::Node;
+using vm::NodeConfig;
+using vm::Pid;
+using vm::process_info;
+using vm::ProcessInfo;
+using vm::ProcessStatus;
+using vm::receive;
+using vm::Ref;
+using vm::reply;
+using vm::Reply;
+using vm::Request;
+using vm::self;
+using vm::send;
+using vm::sleep_for;
+using vm::spawn;
+using vm::spawn_behaviour;
+using vm::spawn_opt;
+using vm::SpawnOptions;
+using vm::Term;
+using vm::when;
+using vm::yield;
+
+}  // namespace myrmex

@@ -1,0 +1,94 @@
+#include "mailbox/detail/mailbox.h"
+
+namespace myrmex::mailbox::detail {
+
+Mailbox::~Mailbox() {
+  while (Envelope* e = pop_system()) destroy(e);
+  drain();
+  Envelope* e = head_.next.load(std::memory_order_relaxed);
+  while (e) {
+    Envelope* next = e->next.load(std::memory_order_relaxed);
+    destroy(e);
+    e = next;
+  }
+}
+
+bool Mailbox::push_user(Envelope* e) {
+  if (bound_ == 0) {
+    pushed_.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    // Reserve a place first, so concurrent senders cannot overshoot the bound together.
+    std::uint64_t n = pushed_.fetch_add(1, std::memory_order_acq_rel) + 1;
+    if (n - taken_.load(std::memory_order_acquire) > bound_) {
+      pushed_.fetch_sub(1, std::memory_order_acq_rel);
+      return false;
+    }
+  }
+  user_.push(e);
+  return true;
+}
+
+void Mailbox::push_system(Envelope* e) {
+  system_.push(e);
+  // release: a reader that sees the count also sees the pushed signal.
+  system_pending_.fetch_add(1, std::memory_order_release);
+}
+
+std::size_t Mailbox::user_length() const {
+  std::uint64_t taken = taken_.load(std::memory_order_acquire);
+  std::uint64_t pushed = pushed_.load(std::memory_order_acquire);
+  return pushed > taken ? static_cast<std::size_t>(pushed - taken) : 0;
+}
+
+void Mailbox::add_blocked_sender(std::uint64_t id) {
+  std::lock_guard lock(blocked_mutex_);
+  blocked_.push_back(id);
+  has_blocked_.store(true, std::memory_order_release);
+}
+
+std::vector<std::uint64_t> Mailbox::take_blocked_senders() {
+  std::lock_guard lock(blocked_mutex_);
+  has_blocked_.store(false, std::memory_order_relaxed);
+  return std::exchange(blocked_, {});
+}
+
+Envelope* Mailbox::pop_system() {
+  if (!has_system()) return nullptr;
+  Envelope* e = system_.pop();
+  if (e) system_pending_.fetch_sub(1, std::memory_order_relaxed);
+  return e;
+}
+
+void Mailbox::drain() {
+  while (Envelope* e = user_.pop()) {
+    e->next.store(nullptr, std::memory_order_relaxed);
+    tail_->next.store(e, std::memory_order_relaxed);
+    tail_ = e;
+  }
+}
+
+Envelope* Mailbox::next_after(Position pos) {
+  Envelope* e = pos->next.load(std::memory_order_relaxed);
+  if (e) return e;
+  drain();
+  return pos->next.load(std::memory_order_relaxed);
+}
+
+Envelope* Mailbox::take_after(Position pos) {
+  Envelope* e = pos->next.load(std::memory_order_relaxed);
+  Envelope* next = e->next.load(std::memory_order_relaxed);
+  pos->next.store(next, std::memory_order_relaxed);
+  if (tail_ == e) tail_ = pos;
+  if (marker_ == e) marker_ = pos;
+  // release: a sender that reads the new count (bounded check) sees the room it leaves.
+  taken_.store(taken_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+  return e;
+}
+
+void Mailbox::mark(std::uint64_t key) {
+  drain();
+  marker_ = tail_;
+  marker_key_ = key;
+}
+
+}  // namespace myrmex::mailbox::detail

@@ -1,0 +1,92 @@
+// Mailbox: a process's two queues.
+//
+// Internal to myrmex. Senders push into lock-free MPSC queues: one for system signals (never bounded,
+// never dropped), one for user messages (optionally bounded). The owner moves user messages into a
+// private list where selective receive scans them in arrival order and unlinks the one it takes; the
+// others keep their order. A *marker* remembers the end of that list when a call's reference was made, so
+// the reply scan starts there (BEAM's receive marker): a call costs O(1) whatever the mailbox holds.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <vector>
+
+#include "mailbox/detail/mpsc_queue.h"
+#include "mailbox/message.h"
+
+namespace myrmex::mailbox::detail {
+
+class Mailbox {
+ public:
+  Mailbox() = default;
+  ~Mailbox();  // destroys every message still queued
+  Mailbox(const Mailbox&) = delete;
+  Mailbox& operator=(const Mailbox&) = delete;
+
+  // ---- Any thread ----
+  // push_user() enqueues `e` unless the mailbox is bounded and full (then it returns false and `e` is
+  // still the caller's).
+  bool push_user(Envelope* e);
+  // push_system() enqueues a system signal. Never refused.
+  void push_system(Envelope* e);
+  // has_system() is cheap enough for every charge point.
+  bool has_system() const { return system_pending_.load(std::memory_order_acquire) != 0; }
+  std::size_t user_length() const;
+  std::size_t system_length() const { return system_pending_.load(std::memory_order_relaxed); }
+
+  // Bounded mailboxes. set_bound() is called before the process is published.
+  void set_bound(std::size_t bound, Overflow policy) {
+    bound_ = bound;
+    policy_ = policy;
+  }
+  std::size_t bound() const { return bound_; }
+  Overflow policy() const { return policy_; }
+  // add_blocked_sender() records a sender (by id) to wake once there is room.
+  void add_blocked_sender(std::uint64_t id);
+
+  // ---- Owner only ----
+  Envelope* pop_system();
+  // Position in the private list: the envelope *before* the next one to look at.
+  using Position = Envelope*;
+  Position start() { return &head_; }
+  // next_after() is the message after `pos` (moving newly arrived ones in first), or nullptr.
+  Envelope* next_after(Position pos);
+  // take_after() unlinks and returns the message right after `pos`.
+  Envelope* take_after(Position pos);
+  // take_blocked_senders() hands back the senders to wake (call after taking from a bounded mailbox).
+  bool has_blocked_senders() const { return has_blocked_.load(std::memory_order_acquire); }
+  std::vector<std::uint64_t> take_blocked_senders();
+
+  // The receive marker: mark() remembers the current end of the queue under `key`; marked(key) is the
+  // position to scan from, or start() if the marker was made for another key or is gone.
+  void mark(std::uint64_t key);
+  Position marked(std::uint64_t key) { return key == marker_key_ && marker_ ? marker_ : start(); }
+  void clear_mark() { marker_ = nullptr; }
+
+ private:
+  void drain();  // moves arrived messages to the private list (owner only)
+
+  MpscQueue user_;
+  MpscQueue system_;
+  // Producers count what they push (one RMW on the cache line they already own); the owner counts what it
+  // takes. The difference is the length, which a bounded mailbox checks before pushing.
+  alignas(64) std::atomic<std::uint64_t> pushed_{0};
+  std::atomic<std::uint32_t> system_pending_{0};
+  alignas(64) std::atomic<std::uint64_t> taken_{0};  // written by the owner only
+
+  // Owner-only private list: head_ is a sentinel, tail_ the last element.
+  Envelope head_;
+  Envelope* tail_ = &head_;
+  Envelope* marker_ = nullptr;
+  std::uint64_t marker_key_ = 0;
+
+  std::size_t bound_ = 0;  // 0: unbounded
+  Overflow policy_ = Overflow::block;
+  std::mutex blocked_mutex_;
+  std::vector<std::uint64_t> blocked_;  // GUARDED_BY(blocked_mutex_)
+  std::atomic<bool> has_blocked_{false};
+};
+
+}  // namespace myrmex::mailbox::detail

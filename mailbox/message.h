@@ -1,0 +1,100 @@
+// Messages: any movable C++ value, moved once into a heap envelope and passed by pointer.
+//
+// A local message is never copied or serialized after send(): the sender moves the value into an
+// Envelope, the receiver's handler gets a reference to it, and the envelope is freed after the handler.
+#pragma once
+
+#include <atomic>
+#include <typeinfo>
+#include <utility>
+
+namespace myrmex::mailbox {
+
+// Envelope is the type-erased header of one message. Its `next` link belongs to whichever queue holds it.
+struct Envelope {
+  std::atomic<Envelope*> next{nullptr};
+  const std::type_info* type = nullptr;
+  void (*destroy)(Envelope*) noexcept = nullptr;
+};
+
+// Boxed<T> is an envelope holding a T.
+template <class T>
+struct Boxed final : Envelope {
+  template <class... Args>
+  explicit Boxed(Args&&... args) : value(std::forward<Args>(args)...) {
+    type = &typeid(T);
+    destroy = [](Envelope* e) noexcept { delete static_cast<Boxed*>(e); };
+  }
+  T value;
+};
+
+// box() moves `value` into a new envelope.
+template <class T>
+Envelope* box(T&& value) {
+  return new Boxed<std::remove_cvref_t<T>>(std::forward<T>(value));
+}
+
+// unbox() is the T inside `e`, or nullptr if `e` holds another type.
+template <class T>
+T* unbox(Envelope* e) {
+  return *e->type == typeid(T) ? &static_cast<Boxed<T>*>(e)->value : nullptr;
+}
+
+inline void destroy(Envelope* e) noexcept {
+  if (e) e->destroy(e);
+}
+
+// Message owns one received envelope. Handlers of behaviour-style processes get one per message.
+//
+//   void handle(Message& m) override {
+//     if (auto* n = m.get<int>()) total += *n;
+//     else if (m.is<Stop>()) myrmex::exit(myrmex::Term::atom("normal"));
+//   }
+class Message {
+ public:
+  Message() = default;
+  explicit Message(Envelope* e) : e_(e) {}
+  Message(Message&& o) noexcept : e_(std::exchange(o.e_, nullptr)) {}
+  Message& operator=(Message&& o) noexcept {
+    if (this != &o) {
+      destroy(e_);
+      e_ = std::exchange(o.e_, nullptr);
+    }
+    return *this;
+  }
+  ~Message() { destroy(e_); }
+
+  // is<T>() tells whether the message holds a T.
+  template <class T>
+  bool is() const {
+    return e_ && *e_->type == typeid(T);
+  }
+  // get<T>() is the held T, or nullptr when it holds another type.
+  template <class T>
+  T* get() {
+    return e_ ? unbox<T>(e_) : nullptr;
+  }
+  const std::type_info& type() const { return *e_->type; }
+  explicit operator bool() const { return e_ != nullptr; }
+  Envelope* release() { return std::exchange(e_, nullptr); }
+
+ private:
+  Envelope* e_ = nullptr;
+};
+
+// Overflow is what a bounded mailbox does with a message that does not fit.
+enum class Overflow {
+  block,   // the sending process parks until there is room (back-pressure)
+  drop,    // the message is discarded; send() reports SendResult::dropped
+  reject,  // the message is not delivered; send() reports SendResult::mailbox_full
+};
+
+// SendResult is what send() observed. As in Erlang, sending to a dead process is not an error.
+enum class SendResult {
+  ok,            // delivered to the mailbox
+  noproc,        // the target is dead (or never existed): nothing happened
+  dropped,       // bounded mailbox full, policy drop
+  mailbox_full,  // bounded mailbox full, policy reject
+};
+
+}  // namespace myrmex::mailbox

@@ -1,0 +1,90 @@
+#include "scheduler/detail/fiber.h"
+
+#include <pthread.h>
+
+#include <boost/context/detail/fcontext.hpp>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define MYRMEX_ASAN 1
+#include <sanitizer/common_interface_defs.h>
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define MYRMEX_TSAN 1
+#include <sanitizer/tsan_interface.h>
+#endif
+
+namespace myrmex::scheduler::detail {
+
+namespace bctx = boost::context::detail;
+
+Context make_context(void* stack_top, std::size_t size, FiberEntry entry) {
+  // fcontext_t's entry takes a transfer_t, which has the same layout as our Transfer.
+  static_assert(sizeof(Transfer) == sizeof(bctx::transfer_t));
+  return bctx::make_fcontext(stack_top, size, reinterpret_cast<void (*)(bctx::transfer_t)>(entry));
+}
+
+void landed([[maybe_unused]] SanitizerSide& self) {
+#ifdef MYRMEX_ASAN
+  __sanitizer_finish_switch_fiber(self.asan_fake_stack, nullptr, nullptr);
+#endif
+}
+
+Transfer switch_context(Context to, void* data, [[maybe_unused]] SanitizerSide& self,
+                        [[maybe_unused]] const SanitizerSide& target, [[maybe_unused]] bool self_ends) {
+#ifdef MYRMEX_ASAN
+  __sanitizer_start_switch_fiber(self_ends ? nullptr : &self.asan_fake_stack, target.stack_bottom,
+                                 target.stack_size);
+#endif
+#ifdef MYRMEX_TSAN
+  __tsan_switch_to_fiber(target.tsan_fiber, 0);
+#endif
+  bctx::transfer_t t = bctx::jump_fcontext(static_cast<bctx::fcontext_t>(to), data);
+  landed(self);
+  return Transfer{t.fctx, t.data};
+}
+
+void jump_from_signal(Context to, void* data) {
+  bctx::jump_fcontext(static_cast<bctx::fcontext_t>(to), data);
+  __builtin_unreachable();
+}
+
+void init_thread_side(SanitizerSide& side) {
+  pthread_attr_t attr;
+  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+    void* addr = nullptr;
+    std::size_t size = 0;
+    pthread_attr_getstack(&attr, &addr, &size);
+    side.stack_bottom = addr;
+    side.stack_size = size;
+    pthread_attr_destroy(&attr);
+  }
+#ifdef MYRMEX_TSAN
+  side.tsan_fiber = __tsan_get_current_fiber();
+#endif
+}
+
+void init_fiber_side(SanitizerSide& side, const void* stack_bottom, std::size_t size) {
+  side.stack_bottom = stack_bottom;
+  side.stack_size = size;
+  side.asan_fake_stack = nullptr;
+#ifdef MYRMEX_TSAN
+  side.tsan_fiber = __tsan_create_fiber(0);
+#endif
+}
+
+void destroy_fiber_side([[maybe_unused]] SanitizerSide& side) {
+#ifdef MYRMEX_TSAN
+  if (side.tsan_fiber) __tsan_destroy_fiber(side.tsan_fiber);
+#endif
+  side.tsan_fiber = nullptr;
+}
+
+bool under_sanitizer() {
+#if defined(MYRMEX_ASAN) || defined(MYRMEX_TSAN)
+  return true;
+#else
+  return false;
+#endif
+}
+
+}  // namespace myrmex::scheduler::detail

@@ -1,0 +1,54 @@
+// Fiber switching: Boost.Context's fcontext plus the sanitizer annotations every switch needs.
+//
+// Internal to myrmex. The only place that knows about fcontext_t and about ASan/TSan fiber APIs, so the
+// scheduler reads as plain "switch to that context" code.
+#pragma once
+
+#include <cstddef>
+
+namespace myrmex::scheduler::detail {
+
+// Context is a suspended machine context (an fcontext_t). Null means "no context".
+using Context = void*;
+
+// Transfer is what a switch delivers to the side that lands: the context that jumped here and its payload.
+struct Transfer {
+  Context from;
+  void* data;
+};
+
+using FiberEntry = void (*)(Transfer);
+
+// SanitizerSide is the sanitizer bookkeeping for one stack (a fiber's, or a scheduler thread's own).
+// Fields are plain: each is touched only by the thread currently running on or switching to that stack.
+struct SanitizerSide {
+  void* tsan_fiber = nullptr;       // TSan's fiber handle
+  void* asan_fake_stack = nullptr;  // ASan's fake-stack save slot
+  const void* stack_bottom = nullptr;
+  std::size_t stack_size = 0;
+};
+
+// make_context() prepares a context that starts `entry` on the stack [top - size, top).
+Context make_context(void* stack_top, std::size_t size, FiberEntry entry);
+
+// switch_context() jumps from the running stack (`self`) to `to` (whose stack is `target`), passing `data`.
+// Returns when some context jumps back here. `self_ends` says the running fiber will never be resumed,
+// so ASan may free its fake stack.
+Transfer switch_context(Context to, void* data, SanitizerSide& self, const SanitizerSide& target,
+                        bool self_ends = false);
+
+// jump_from_signal() abandons the running fiber from a signal handler and lands in `to`.
+[[noreturn]] void jump_from_signal(Context to, void* data);
+
+// landed() must be the first thing a new fiber does (switch_context() already calls it on return).
+void landed(SanitizerSide& self);
+
+// Sanitizer fiber handles for a thread's own stack and for new fibers (no-ops without TSan/ASan).
+void init_thread_side(SanitizerSide& side);
+void init_fiber_side(SanitizerSide& side, const void* stack_bottom, std::size_t size);
+void destroy_fiber_side(SanitizerSide& side);
+
+// Whether this build runs under ASan or TSan (some tests of signal handling skip there).
+bool under_sanitizer();
+
+}  // namespace myrmex::scheduler::detail

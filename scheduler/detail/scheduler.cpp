@@ -1,0 +1,535 @@
+#include "scheduler/detail/scheduler.h"
+
+#include <hwloc.h>
+#include <linux/futex.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+
+#include "scheduler/detail/watchdog.h"
+
+namespace myrmex::scheduler::detail {
+
+namespace {
+
+// initial-exec: read from the SIGSEGV handler, so it must not need lazy TLS allocation.
+thread_local Scheduler* tls_scheduler __attribute__((tls_model("initial-exec"))) = nullptr;
+
+void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected, const timespec* timeout) {
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected, timeout, nullptr, 0);
+}
+
+void futex_wake(std::atomic<std::uint32_t>& word) {
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+}
+
+inline void cpu_relax() { __builtin_ia32_pause(); }
+
+void write_all(const char* s) {
+  std::size_t n = std::strlen(s);
+  while (n > 0) {
+    ssize_t w = ::write(STDERR_FILENO, s, n);
+    if (w <= 0) return;
+    s += w;
+    n -= static_cast<std::size_t>(w);
+  }
+}
+
+}  // namespace
+
+// FaultHandler turns a fault on a fiber's guard page into the end of that process only.
+struct FaultHandler {
+  static constexpr std::size_t kAltStackSize = 64 * 1024;
+
+  static void install() {
+    static std::once_flag once;  // a signal handler is process-wide by nature
+    std::call_once(once, [] {
+      struct sigaction sa{};
+      sa.sa_sigaction = &on_fault;
+      // SA_NODEFER: we leave the handler by a context jump, never by returning, so SIGSEGV must not
+      // stay blocked. SA_ONSTACK: the faulting stack is exhausted.
+      sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+      sigemptyset(&sa.sa_mask);
+      sigaction(SIGSEGV, &sa, nullptr);
+      sigaction(SIGBUS, &sa, nullptr);
+    });
+  }
+
+  static void on_fault(int sig, siginfo_t* info, void*) {
+    Scheduler* s = tls_scheduler;
+    Task* t = s ? s->running_ : nullptr;
+    if (t && t->stack && t->stack->in_guard(info->si_addr)) {
+      char name[64];
+      t->describe(name, sizeof name);
+      write_all("myrmex: stack overflow in process ");
+      write_all(name);
+      write_all(": it ran past its fiber stack's guard page; it exits with reason stack_overflow\n");
+      jump_from_signal(s->loop_context_, reinterpret_cast<void*>(SwitchReason::overflow));
+    }
+    // Not a fiber stack overflow: restore the default action; returning re-runs the faulting access.
+    signal(sig, SIG_DFL);
+  }
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// Scheduler
+
+Scheduler::Scheduler(SchedulerGroup& group, unsigned index) : group_(group), index_(index) {}
+
+__attribute__((noinline)) Scheduler* Scheduler::current() {
+  Scheduler* s = tls_scheduler;
+  asm volatile("" ::: "memory");
+  return s;
+}
+
+void Scheduler::fiber_entry(Transfer t) {
+  Task* task = static_cast<Task*>(t.data);
+  landed(task->sanitizer);
+  task->scheduler->loop_context_ = t.from;
+  FiberEnd how = task->run_fiber();
+  end_fiber(*task, how == FiberEnd::hibernate ? SwitchReason::end_hibernate : SwitchReason::end_finished);
+}
+
+void Scheduler::switch_out(Task& task, SwitchReason why) {
+  Scheduler* s = task.scheduler;
+  Transfer t = switch_context(s->loop_context_, reinterpret_cast<void*>(why), task.sanitizer, s->sanitizer_);
+  // Resumed, maybe by another scheduler: it set task.scheduler before jumping here.
+  task.scheduler->loop_context_ = t.from;
+}
+
+void Scheduler::end_fiber(Task& task, SwitchReason why) {
+  Scheduler* s = task.scheduler;
+  switch_context(s->loop_context_, reinterpret_cast<void*>(why), task.sanitizer, s->sanitizer_, true);
+  __builtin_unreachable();
+}
+
+void Scheduler::run_loop() {
+  tls_scheduler = this;
+  init_thread_side(sanitizer_);
+  stack_t alt{};
+  std::vector<char> alt_stack;
+  if (group_.config_.catch_stack_overflow && !under_sanitizer()) {
+    alt_stack.resize(FaultHandler::kAltStackSize);
+    alt.ss_sp = alt_stack.data();
+    alt.ss_size = alt_stack.size();
+    sigaltstack(&alt, nullptr);
+  }
+  while (Task* task = find_work()) run(task);
+  if (!alt_stack.empty()) {
+    alt.ss_flags = SS_DISABLE;
+    sigaltstack(&alt, nullptr);
+  }
+  group_.stacks_.drain(stacks_);
+  tls_scheduler = nullptr;
+}
+
+void Scheduler::run(Task* task) {
+  if (!inherit_slice_ || budget_ <= 0) budget_ = group_.config_.reductions;
+  // acq_rel RMW: pairs with notify()'s RMW, so a message pushed before a notify that saw `runnable` is
+  // visible to the mailbox scan that follows.
+  task->state.exchange(TaskState::running, std::memory_order_acq_rel);
+  if (task->scheduler != this) {
+    if (task->scheduler) task->migrations.fetch_add(1, std::memory_order_relaxed);
+    task->scheduler = this;
+  }
+  running_ = task;
+  running_id_.store(task->id, std::memory_order_relaxed);
+  progress_.store(progress_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  switches_.store(switches_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  if (!task->context) {
+    task->stack = group_.stacks_.acquire(stacks_);
+    task->holds_stack.store(true, std::memory_order_relaxed);
+    init_fiber_side(task->sanitizer, task->stack->bottom, task->stack->size);
+    task->context = make_context(task->stack->top(), task->stack->size, &fiber_entry);
+  }
+  Transfer t = switch_context(task->context, task, sanitizer_, task->sanitizer);
+  running_ = nullptr;
+  running_id_.store(0, std::memory_order_relaxed);
+  task->context = t.from;
+  after_switch(task, static_cast<SwitchReason>(reinterpret_cast<std::uintptr_t>(t.data)));
+}
+
+void Scheduler::after_switch(Task* task, SwitchReason why) {
+  if (task->stack && !task->stack->canary_intact()) {
+    char name[64];
+    task->describe(name, sizeof name);
+    std::fprintf(stderr,
+                 "myrmex: stack overflow in process %s detected after the fact (no guard page was "
+                 "available); memory may be corrupt, aborting\n",
+                 name);
+    std::abort();
+  }
+  switch (why) {
+    case SwitchReason::yield:
+      // The slice is spent: whoever waits in runnext goes before the yielder, so a pair that keeps
+      // waking each other cannot starve the queue.
+      if (runnext_) {
+        push_local(runnext_);
+        runnext_ = nullptr;
+      }
+      task->state.exchange(TaskState::runnable, std::memory_order_acq_rel);
+      push_local(task);
+      budget_ = 0;
+      return;
+    case SwitchReason::park:
+      finish_park(task);
+      return;
+    case SwitchReason::end_finished:
+    case SwitchReason::end_hibernate:
+    case SwitchReason::overflow:
+      task->context = nullptr;
+      destroy_fiber_side(task->sanitizer);
+      group_.stacks_.release(stacks_, task->stack);
+      task->stack = nullptr;
+      task->holds_stack.store(false, std::memory_order_relaxed);
+      if (why == SwitchReason::end_hibernate) {
+        finish_park(task);
+      } else {
+        task->fiber_ended(why == SwitchReason::overflow ? FiberEnd::overflow : FiberEnd::finished);
+      }
+      return;
+  }
+}
+
+void Scheduler::finish_park(Task* task) {
+  TaskState expected = TaskState::running;
+  // acq_rel: release publishes everything the task did before parking to whoever wakes it; acquire
+  // (on failure) makes the notifier's pushes visible before we run it again.
+  if (task->state.compare_exchange_strong(expected, TaskState::waiting, std::memory_order_acq_rel)) return;
+  // Notified while it was parking: it must look again.
+  task->state.exchange(TaskState::runnable, std::memory_order_acq_rel);
+  push_local(task);
+}
+
+void Scheduler::push_local(Task* task) {
+  if (!local_.push(task)) {
+    // Full: move half of it to the global queue, as Go does, so other schedulers can take it.
+    std::array<Task*, RunQueue::kCapacity> batch;
+    std::uint32_t n = local_.take_half(batch);
+    for (std::uint32_t i = 0; i < n; ++i) group_.push_global(batch[i]);
+    local_.push(task);
+  }
+  group_.wake_one();
+}
+
+Task* Scheduler::try_local() {
+  inherit_slice_ = false;
+  // Now and then look at the global queue first, so tasks there are not starved by local ping-pong.
+  if (++ticks_ % 61 == 0)
+    if (Task* t = group_.pop_global()) return t;
+  if (Task* t = runnext_) {
+    runnext_ = nullptr;
+    inherit_slice_ = true;
+    return t;
+  }
+  if (Task* t = local_.pop()) return t;
+  return group_.pop_global();
+}
+
+Task* Scheduler::try_steal() {
+  const unsigned n = group_.size();
+  for (unsigned k = 1; k < n; ++k) {
+    Scheduler& victim = *group_.schedulers_[(index_ + k) % n];
+    if (victim.local_.steal_into(local_) > 0) {
+      steals_.fetch_add(1, std::memory_order_relaxed);
+      return local_.pop();
+    }
+  }
+  return nullptr;
+}
+
+void Scheduler::become_spinning_done() {
+  if (!spinning_) return;
+  spinning_ = false;
+  // The last spinner found work: there may be more, so let another idle scheduler look (Go's
+  // resetspinning()).
+  if (group_.spinning_.fetch_sub(1, std::memory_order_seq_cst) == 1) group_.wake_one();
+}
+
+void Scheduler::fire_timers() {
+  if (!wheel_.armed()) return;
+  wheel_.advance(now_ms(), [this](TimerEntry& e) {
+    e.task->timed_out.store(true, std::memory_order_release);
+    group_.notify(*e.task);
+  });
+}
+
+Task* Scheduler::find_work() {
+  for (;;) {
+    if (group_.stopping_.load(std::memory_order_acquire)) return nullptr;
+    fire_timers();
+    if (Task* t = try_local()) {
+      become_spinning_done();
+      return t;
+    }
+    if (!spinning_) {
+      // At most half of the busy schedulers spin (Go's rule): more would burn CPU for nothing.
+      int busy = static_cast<int>(group_.size()) - group_.idle_count_.load(std::memory_order_relaxed);
+      if (2 * group_.spinning_.load(std::memory_order_relaxed) < busy) {
+        spinning_ = true;
+        group_.spinning_.fetch_add(1, std::memory_order_seq_cst);
+      }
+    }
+    auto deadline = std::chrono::steady_clock::now() + group_.config_.spin;
+    do {
+      if (Task* t = try_steal()) {
+        become_spinning_done();
+        return t;
+      }
+      if (Task* t = group_.pop_global()) {
+        become_spinning_done();
+        return t;
+      }
+      fire_timers();
+      if (!local_.empty() || runnext_) break;
+      for (int i = 0; i < 64; ++i) cpu_relax();
+    } while (spinning_ && std::chrono::steady_clock::now() < deadline);
+    if (!local_.empty() || runnext_) continue;
+    sleep();
+  }
+}
+
+bool Scheduler::leave_idle_list() {
+  std::lock_guard lock(group_.idle_mutex_);
+  if (!in_idle_list_) return false;
+  auto& idle = group_.idle_;
+  for (auto it = idle.begin(); it != idle.end(); ++it)
+    if (*it == this) {
+      idle.erase(it);
+      break;
+    }
+  in_idle_list_ = false;
+  group_.idle_count_.fetch_sub(1, std::memory_order_seq_cst);
+  return true;
+}
+
+void Scheduler::sleep() {
+  {
+    std::lock_guard lock(group_.idle_mutex_);
+    sleep_word_.store(0, std::memory_order_relaxed);
+    group_.idle_.push_back(this);
+    in_idle_list_ = true;
+    group_.idle_count_.fetch_add(1, std::memory_order_seq_cst);
+  }
+  if (spinning_) {
+    spinning_ = false;
+    group_.spinning_.fetch_sub(1, std::memory_order_seq_cst);
+  }
+  // seq_cst: we published "idle" above; a pusher publishes its task then reads idle_count_. One of us
+  // sees the other, so either it wakes us or we see its task now.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  bool work = group_.has_visible_work() || group_.stopping_.load(std::memory_order_acquire);
+  if (!work) {
+    sleeps_.fetch_add(1, std::memory_order_relaxed);
+    std::optional<std::int64_t> due = wheel_.next_due_ms();
+    while (sleep_word_.load(std::memory_order_acquire) == 0 && !group_.stopping_.load(std::memory_order_acquire)) {
+      timespec ts{};
+      const timespec* timeout = nullptr;
+      if (due) {
+        std::int64_t ms = *due - now_ms();
+        if (ms <= 0) break;
+        ts.tv_sec = ms / 1000;
+        ts.tv_nsec = (ms % 1000) * 1000000;
+        timeout = &ts;
+      }
+      futex_wait(sleep_word_, 0, timeout);
+    }
+  }
+  if (!leave_idle_list()) {
+    // A waker took us off the idle list and counted us as spinning: honour that.
+    spinning_ = true;
+    wakeups_.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void Scheduler::wake() {
+  // release: the sleeper's acquire load sees everything the waker published before.
+  sleep_word_.store(1, std::memory_order_release);
+  futex_wake(sleep_word_);
+}
+
+SchedulerStats Scheduler::stats() const {
+  SchedulerStats s;
+  s.switches = switches_.load(std::memory_order_relaxed);
+  s.reductions = reductions_.load(std::memory_order_relaxed);
+  s.steals = steals_.load(std::memory_order_relaxed);
+  s.sleeps = sleeps_.load(std::memory_order_relaxed);
+  s.wakeups = wakeups_.load(std::memory_order_relaxed);
+  s.long_schedules = long_schedules_.load(std::memory_order_relaxed);
+  s.run_queue = local_.size();
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// SchedulerGroup
+
+namespace {
+SchedulerConfig normalized(SchedulerConfig c) {
+  if (c.schedulers == 0) c.schedulers = std::max(1u, std::thread::hardware_concurrency());
+  if (c.reductions <= 0) c.reductions = 4000;
+  return c;
+}
+}  // namespace
+
+SchedulerGroup::SchedulerGroup(const SchedulerConfig& config, LongScheduleReport report)
+    : config_(normalized(config)), report_(std::move(report)), stacks_(config_.stack_size) {
+  for (unsigned i = 0; i < config_.schedulers; ++i) schedulers_.push_back(std::make_unique<Scheduler>(*this, i));
+  blocking_ = std::make_unique<BlockingPool>(config_.blocking_threads);
+  if (config_.catch_stack_overflow && !under_sanitizer()) FaultHandler::install();
+  if (config_.pin) {
+    hwloc_topology_t topo;
+    if (hwloc_topology_init(&topo) == 0 && hwloc_topology_load(topo) == 0) topology_ = topo;
+  }
+}
+
+SchedulerGroup::~SchedulerGroup() {
+  stop();
+  if (topology_) hwloc_topology_destroy(static_cast<hwloc_topology_t>(topology_));
+}
+
+void SchedulerGroup::start() {
+  for (unsigned i = 0; i < size(); ++i)
+    threads_.emplace_back([this, i] {
+      pin(i);
+      schedulers_[i]->run_loop();
+    });
+  watchdog_ = std::make_unique<Watchdog>(*this);
+}
+
+void SchedulerGroup::stop() {
+  if (threads_.empty()) return;
+  watchdog_.reset();
+  stopping_.store(true, std::memory_order_release);
+  for (auto& s : schedulers_) s->wake();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  blocking_.reset();
+}
+
+void SchedulerGroup::pin(unsigned index) {
+  if (!topology_) return;
+  auto topo = static_cast<hwloc_topology_t>(topology_);
+  int cores = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE);
+  if (cores <= 0) return;
+  hwloc_obj_t core = hwloc_get_obj_by_type(topo, HWLOC_OBJ_CORE, static_cast<unsigned>(index % cores));
+  if (core) hwloc_set_cpubind(topo, core->cpuset, HWLOC_CPUBIND_THREAD);
+}
+
+void SchedulerGroup::submit(Task& task, bool run_next) {
+  Scheduler* s = Scheduler::current();
+  if (s && &s->group_ == this) {
+    if (run_next && s->running_) {
+      if (s->runnext_) s->push_local(s->runnext_);
+      s->runnext_ = &task;
+      return;
+    }
+    s->push_local(&task);
+    return;
+  }
+  push_global(&task);
+  wake_one();
+}
+
+void SchedulerGroup::notify(Task& task) {
+  TaskState s = task.state.load(std::memory_order_acquire);
+  for (;;) {
+    switch (s) {
+      case TaskState::running:
+        if (task.state.compare_exchange_weak(s, TaskState::notified, std::memory_order_acq_rel)) return;
+        break;
+      case TaskState::waiting:
+        if (task.state.compare_exchange_weak(s, TaskState::runnable, std::memory_order_acq_rel)) {
+          submit(task, true);
+          return;
+        }
+        break;
+      case TaskState::runnable:
+        // Already queued. Still an RMW: it orders our push before the scheduler's runnable->running
+        // exchange, so the scan after it sees the message.
+        if (task.state.compare_exchange_weak(s, TaskState::runnable, std::memory_order_acq_rel)) return;
+        break;
+      case TaskState::notified:
+      case TaskState::done:
+        return;
+    }
+  }
+}
+
+void SchedulerGroup::run_blocking(Task& self, std::function<void()> job) {
+  // 0: running, 1: done but notify() still in flight, 2: the pool no longer touches `self`.
+  std::atomic<int> phase{0};
+  blocking_->submit([this, &self, &phase, job = std::move(job)] {
+    job();
+    phase.store(1, std::memory_order_release);
+    notify(self);
+    phase.store(2, std::memory_order_release);
+  });
+  for (;;) {
+    int p = phase.load(std::memory_order_acquire);
+    if (p == 2) return;
+    Scheduler::switch_out(self, p == 1 ? SwitchReason::yield : SwitchReason::park);
+  }
+}
+
+void SchedulerGroup::push_global(Task* task) {
+  global_size_.fetch_add(1, std::memory_order_seq_cst);
+  global_.enqueue(task);
+}
+
+Task* SchedulerGroup::pop_global() {
+  if (global_size_.load(std::memory_order_acquire) <= 0) return nullptr;
+  Task* t = nullptr;
+  if (!global_.try_dequeue(t)) return nullptr;
+  global_size_.fetch_sub(1, std::memory_order_relaxed);
+  return t;
+}
+
+bool SchedulerGroup::has_visible_work() const {
+  if (global_size_.load(std::memory_order_seq_cst) > 0) return true;
+  for (auto& s : schedulers_)
+    if (!s->local_.empty()) return true;
+  return false;
+}
+
+void SchedulerGroup::wake_one() {
+  // seq_cst: the caller just published work; see Scheduler::sleep() for the other half.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (idle_count_.load(std::memory_order_relaxed) == 0) return;
+  if (spinning_.load(std::memory_order_relaxed) != 0) return;
+  int zero = 0;
+  if (!spinning_.compare_exchange_strong(zero, 1, std::memory_order_seq_cst)) return;
+  Scheduler* s = nullptr;
+  {
+    std::lock_guard lock(idle_mutex_);
+    if (!idle_.empty()) {
+      s = idle_.back();
+      idle_.pop_back();
+      s->in_idle_list_ = false;
+      idle_count_.fetch_sub(1, std::memory_order_seq_cst);
+    }
+  }
+  if (!s) {
+    spinning_.fetch_sub(1, std::memory_order_seq_cst);
+    return;
+  }
+  s->wake();
+}
+
+std::vector<SchedulerStats> SchedulerGroup::stats() const {
+  std::vector<SchedulerStats> out;
+  for (auto& s : schedulers_) out.push_back(s->stats());
+  return out;
+}
+
+std::uint64_t SchedulerGroup::long_schedules() const {
+  std::uint64_t n = 0;
+  for (auto& s : schedulers_) n += s->long_schedules_.load(std::memory_order_relaxed);
+  return n;
+}
+
+}  // namespace myrmex::scheduler::detail

@@ -1,0 +1,173 @@
+// Scheduler (one per thread) and SchedulerGroup (all of a node's schedulers).
+//
+// Internal to myrmex. The wake protocol follows Go's: at most one idle scheduler spins looking for work;
+// a scheduler that publishes new work wakes one sleeper only when nobody spins; a scheduler about to
+// sleep first publishes itself as idle, then looks at every queue once more, so a push racing with its
+// decision is never lost (each side does a seq_cst store then a load: one of them sees the other).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include <concurrentqueue/concurrentqueue.h>
+
+#include "scheduler/detail/blocking_pool.h"
+#include "scheduler/detail/run_queue.h"
+#include "scheduler/detail/stack_pool.h"
+#include "scheduler/detail/task.h"
+#include "scheduler/detail/timer_wheel.h"
+#include "scheduler/scheduler.h"
+
+namespace myrmex::scheduler::detail {
+
+class SchedulerGroup;
+class Watchdog;
+
+// Why a fiber switched back to its scheduler.
+enum class SwitchReason : std::uintptr_t { yield, park, end_finished, end_hibernate, overflow };
+
+class Scheduler {
+ public:
+  Scheduler(SchedulerGroup& group, unsigned index);
+
+  // current() is the scheduler of the calling thread, null off scheduler threads. Not inlined on purpose:
+  // a fiber may resume on another thread, and the compiler must not reuse a TLS address across a switch.
+  static Scheduler* current();
+
+  unsigned index() const { return index_; }
+  Task* running() const { return running_; }
+  SchedulerGroup& group() { return group_; }
+  TimerWheel& wheel() { return wheel_; }
+
+  // ---- Fiber side: called by the running task on this scheduler. ----
+  // charge() spends `n` reductions; returns true when the slice is spent.
+  bool charge(int n) {
+    budget_ -= n;
+    progress_.store(progress_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    reductions_.store(reductions_.load(std::memory_order_relaxed) + static_cast<std::uint64_t>(n),
+                      std::memory_order_relaxed);
+    return budget_ <= 0;
+  }
+  // switch_out() returns to the scheduler loop for `why`; returns when the task is resumed (maybe on
+  // another scheduler: re-read Scheduler::current() afterwards).
+  static void switch_out(Task& task, SwitchReason why);
+  // end_fiber() leaves the fiber for good.
+  [[noreturn]] static void end_fiber(Task& task, SwitchReason why);
+
+  void run_loop();
+  void wake();  // any thread: end this scheduler's sleep
+
+  SchedulerStats stats() const;
+
+ private:
+  friend class SchedulerGroup;
+  friend class Watchdog;
+  friend struct FaultHandler;
+
+  Task* find_work();
+  Task* try_local();
+  Task* try_steal();
+  void run(Task* task);
+  void after_switch(Task* task, SwitchReason why);
+  void finish_park(Task* task);
+  void push_local(Task* task);
+  void sleep();
+  bool leave_idle_list();
+  void become_spinning_done();
+  void fire_timers();
+  static void fiber_entry(Transfer t);
+
+  SchedulerGroup& group_;
+  const unsigned index_;
+
+  // Owner thread only.
+  RunQueue local_;
+  Task* runnext_ = nullptr;  // woken by the running task: runs next, inheriting the slice
+  int budget_ = 0;
+  std::uint32_t ticks_ = 0;
+  bool spinning_ = false;
+  Task* running_ = nullptr;
+  Context loop_context_ = nullptr;
+  SanitizerSide sanitizer_;
+  StackCache stacks_;
+  bool inherit_slice_ = false;  // the task find_work() returned came from runnext
+  TimerWheel wheel_;
+
+  // Sleep: the waker sets the word to 1 then futex-wakes; the sleeper waits while it is 0.
+  alignas(64) std::atomic<std::uint32_t> sleep_word_{0};
+  bool in_idle_list_ = false;  // GUARDED_BY(group_.idle_mutex_)
+
+  // Read by the watchdog and stats from other threads (relaxed: counters).
+  alignas(64) std::atomic<std::uint64_t> progress_{0};  // bumped at switch-in and every charge point
+  std::atomic<std::uint64_t> running_id_{0};            // non-zero while a task runs (its describe key)
+  std::atomic<std::uint64_t> switches_{0};
+  std::atomic<std::uint64_t> reductions_{0};
+  std::atomic<std::uint64_t> steals_{0};
+  std::atomic<std::uint64_t> sleeps_{0};
+  std::atomic<std::uint64_t> wakeups_{0};
+  std::atomic<std::uint64_t> long_schedules_{0};
+};
+
+class SchedulerGroup {
+ public:
+  // LongScheduleReport is told about a task that ran `ran` without reaching a charge point.
+  using LongScheduleReport = std::function<void(unsigned scheduler, std::uint64_t task_id, std::chrono::milliseconds ran)>;
+
+  SchedulerGroup(const SchedulerConfig& config, LongScheduleReport report);
+  ~SchedulerGroup();  // stop() must have run
+
+  void start();
+  // stop() ends the scheduler threads once they are idle; the node has ended every task before.
+  void stop();
+
+  // submit() makes a new or woken task runnable (any thread). With `run_next` and a running task on this
+  // thread, the target runs next on the same scheduler, inheriting the slice (no cross-core hop); otherwise
+  // it goes to a queue and an idle scheduler is woken.
+  void submit(Task& task, bool run_next);
+  // notify() wakes `task` if it is parked, or makes it look again if it is running (any thread).
+  void notify(Task& task);
+  // run_blocking() parks the calling task while `job` runs on the blocking pool (fiber side).
+  void run_blocking(Task& self, std::function<void()> job);
+
+  const SchedulerConfig& config() const { return config_; }
+  unsigned size() const { return static_cast<unsigned>(schedulers_.size()); }
+  StackPool& stacks() { return stacks_; }
+  std::vector<SchedulerStats> stats() const;
+  std::uint64_t long_schedules() const;
+
+ private:
+  friend class Scheduler;
+  friend class Watchdog;
+
+  void push_global(Task* task);
+  Task* pop_global();
+  bool has_visible_work() const;
+  void wake_one();  // Go's wakep()
+  void pin(unsigned index);
+
+  const SchedulerConfig config_;
+  const LongScheduleReport report_;
+  StackPool stacks_;
+  std::vector<std::unique_ptr<Scheduler>> schedulers_;
+  std::vector<std::thread> threads_;
+  std::unique_ptr<BlockingPool> blocking_;
+  std::unique_ptr<Watchdog> watchdog_;
+  void* topology_ = nullptr;  // hwloc_topology_t, when pinning
+
+  moodycamel::ConcurrentQueue<Task*> global_;
+  alignas(64) std::atomic<std::int64_t> global_size_{0};
+  alignas(64) std::atomic<int> spinning_{0};
+  std::atomic<int> idle_count_{0};
+  std::atomic<bool> stopping_{false};
+  std::mutex idle_mutex_;
+  std::vector<Scheduler*> idle_;  // GUARDED_BY(idle_mutex_)
+};
+
+}  // namespace myrmex::scheduler::detail

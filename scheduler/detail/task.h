@@ -1,0 +1,76 @@
+// Task: what a scheduler runs. The vm's process control block derives from it.
+//
+// Internal to myrmex. A task owns at most one fiber at a time. A function-style process keeps its fiber
+// from first run to exit; a behaviour-style process gets a fresh fiber for each activation and gives it
+// (and its stack) back when its mailbox runs dry.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "scheduler/detail/fiber.h"
+#include "scheduler/detail/timer_wheel.h"
+
+namespace myrmex::scheduler::detail {
+
+struct Stack;
+class Scheduler;
+
+// TaskState is the wake protocol. Transitions:
+//   runnable -> running             (a scheduler dequeued it)
+//   running  -> notified            (notify() while it runs: it must look again before parking)
+//   running  -> waiting             (it parked; only its scheduler, after switching off its stack)
+//   notified -> running             (it is about to look at its mailbox again)
+//   waiting  -> runnable            (notify(): exactly one notifier wins and enqueues it)
+//   running  -> done                (it exited; never runs again)
+enum class TaskState : std::uint32_t { runnable, running, notified, waiting, done };
+
+// FiberEnd says why a task's fiber ended for good.
+enum class FiberEnd : std::uintptr_t {
+  finished,   // the body returned: the task exited
+  hibernate,  // a behaviour-style activation found its mailbox empty: park without a stack
+  overflow,   // the fiber overran its stack and was abandoned
+};
+
+class Task {
+ public:
+  Task() { timer.task = this; }
+  Task(const Task&) = delete;
+  Task& operator=(const Task&) = delete;
+
+  // run_fiber() is the body, run on the task's fiber. Exceptions must not escape it.
+  virtual FiberEnd run_fiber() noexcept = 0;
+  // fiber_ended() runs on the scheduler's stack after the fiber ended with `how` (finished/overflow).
+  // The task may be destroyed by it: the scheduler touches it no more.
+  virtual void fiber_ended(FiberEnd how) noexcept = 0;
+  // describe() writes a short name for reports, NUL-terminated. Async-signal-safe.
+  virtual void describe(char* out, std::size_t size) const noexcept = 0;
+
+  std::atomic<TaskState> state{TaskState::runnable};
+  // Key under which reports name the task (the vm stores the PID here).
+  std::uint64_t id = 0;
+
+  // Cumulative reductions, written by the running task, read by process_info from anywhere.
+  std::atomic<std::uint64_t> reductions{0};
+  // Times the task resumed on a different scheduler than last time.
+  std::atomic<std::uint32_t> migrations{0};
+
+  // Mirrors `stack != nullptr` for readers on other threads (process_info).
+  std::atomic<bool> holds_stack{false};
+
+  // Receive/sleep time-out. `timed_out` is set by the wheel before it notifies.
+  TimerEntry timer;
+  std::atomic<bool> timed_out{false};
+
+  // Owned by the scheduler currently running the task (or that last switched it off).
+  Context context = nullptr;  // suspended fiber, null when the task holds no fiber
+  Stack* stack = nullptr;     // the fiber's stack, null when the task holds none
+  SanitizerSide sanitizer;
+  Scheduler* scheduler = nullptr;  // the scheduler running it now / last
+
+ protected:
+  ~Task() = default;
+};
+
+}  // namespace myrmex::scheduler::detail

@@ -1,0 +1,84 @@
+// TimerWheel: a hashed timing wheel (1 ms ticks) for receive time-outs and sleep_for().
+//
+// Internal to myrmex. Each scheduler owns one and advances it from its loop; a timer is armed by the
+// process running on that scheduler and may be cancelled from any thread (the process may have migrated),
+// hence the mutex. A task has at most one armed timer (it parks with one deadline at a time), so the
+// entry lives inside the task and arming allocates nothing.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+
+namespace myrmex::scheduler::detail {
+
+class Task;
+class TimerWheel;
+
+struct TimerEntry {
+  Task* task = nullptr;        // the task it belongs to (set once)
+  TimerEntry* prev = nullptr;  // GUARDED_BY(wheel->mutex_)
+  TimerEntry* next = nullptr;  // GUARDED_BY(wheel->mutex_)
+  std::int64_t deadline_ms = 0;
+  std::size_t slot = 0;  // GUARDED_BY(wheel->mutex_): the slot it is linked into
+  std::atomic<TimerWheel*> wheel{nullptr};  // the wheel holding the entry, null when not armed
+};
+
+// now_ms() is the steady clock in milliseconds, the wheel's time base.
+std::int64_t now_ms();
+
+class TimerWheel {
+ public:
+  static constexpr std::size_t kSlots = 1024;
+
+  TimerWheel();
+
+  // arm() links `e` to fire at `deadline_ms` (owner scheduler only; `e` must not be armed).
+  void arm(TimerEntry& e, std::int64_t deadline_ms);
+  // cancel() unlinks `e` if still armed (any thread). Returns false if it had already fired.
+  static bool cancel(TimerEntry& e);
+
+  // advance() fires every entry due at `now` (owner only). `fire` runs under the wheel lock, which is
+  // what keeps the entry's task alive while it is notified: cancel() waits for it.
+  template <class Fire>
+  void advance(std::int64_t now, Fire&& fire) {
+    if (count_.load(std::memory_order_relaxed) == 0) {
+      current_ = now;
+      return;
+    }
+    std::lock_guard lock(mutex_);
+    std::int64_t from = current_;
+    std::int64_t ticks = now - from;
+    if (ticks > static_cast<std::int64_t>(kSlots)) ticks = kSlots;
+    for (std::int64_t i = 0; i <= ticks; ++i) {
+      TimerEntry* e = slots_[static_cast<std::size_t>(from + i) % kSlots];
+      while (e) {
+        TimerEntry* next = e->next;
+        if (e->deadline_ms <= now) {
+          unlink(*e);
+          fire(*e);
+        }
+        e = next;
+      }
+    }
+    current_ = now;
+  }
+
+  // armed() tells whether any timer is pending (cheap; any thread).
+  bool armed() const { return count_.load(std::memory_order_relaxed) != 0; }
+
+  // next_due_ms() is a lower bound of the earliest deadline (owner only), nullopt when nothing is armed.
+  std::optional<std::int64_t> next_due_ms();
+
+ private:
+  void unlink(TimerEntry& e);  // REQUIRES(mutex_)
+
+  std::mutex mutex_;
+  std::array<TimerEntry*, kSlots> slots_{};  // GUARDED_BY(mutex_)
+  std::atomic<std::size_t> count_{0};        // written under mutex_, read anywhere
+  std::int64_t current_;                     // owner only: last tick advanced to
+};
+
+}  // namespace myrmex::scheduler::detail

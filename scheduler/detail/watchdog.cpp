@@ -1,0 +1,54 @@
+#include "scheduler/detail/watchdog.h"
+
+#include <chrono>
+#include <vector>
+
+#include "scheduler/detail/scheduler.h"
+
+namespace myrmex::scheduler::detail {
+
+Watchdog::Watchdog(SchedulerGroup& group) : group_(group), thread_([this] { watch(); }) {}
+
+Watchdog::~Watchdog() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
+  thread_.join();
+}
+
+void Watchdog::watch() {
+  using namespace std::chrono;
+  struct Seen {
+    std::uint64_t progress = 0;
+    std::uint64_t task = 0;
+    steady_clock::time_point since{};
+    bool reported = false;
+  };
+  const auto limit = group_.config().long_schedule;
+  const auto period = std::max(milliseconds(1), duration_cast<milliseconds>(limit / 4));
+  std::vector<Seen> seen(group_.size());
+  std::unique_lock lock(mutex_);
+  while (!stop_cv_.wait_for(lock, period, [this] { return stopping_; })) {
+    auto now = steady_clock::now();
+    for (unsigned i = 0; i < group_.size(); ++i) {
+      Scheduler& s = *group_.schedulers_[i];
+      std::uint64_t progress = s.progress_.load(std::memory_order_relaxed);
+      std::uint64_t task = s.running_id_.load(std::memory_order_relaxed);
+      Seen& last = seen[i];
+      if (task == 0 || progress != last.progress || task != last.task) {
+        last = Seen{progress, task, now, false};
+        continue;
+      }
+      auto ran = duration_cast<milliseconds>(now - last.since);
+      if (!last.reported && ran >= limit) {
+        last.reported = true;
+        s.long_schedules_.fetch_add(1, std::memory_order_relaxed);
+        if (group_.report_) group_.report_(i, task, ran);
+      }
+    }
+  }
+}
+
+}  // namespace myrmex::scheduler::detail

@@ -1,0 +1,46 @@
+// NodeImpl: the state behind myrmex::Node.
+//
+// Internal to myrmex.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+
+#include "scheduler/detail/scheduler.h"
+#include "vm/detail/process_table.h"
+#include "vm/node.h"
+
+namespace myrmex::vm::detail {
+
+class Process;
+
+class NodeImpl {
+ public:
+  explicit NodeImpl(const NodeConfig& config);
+  ~NodeImpl();
+
+  Pid spawn(std::unique_ptr<Body> body, std::unique_ptr<Behaviour> behaviour, const SpawnOptions& options,
+            std::function<void(const Term&)> on_exit = nullptr);
+  // send() delivers `e` (taking ownership); `sender` is the calling process or null.
+  SendResult send(Process* sender, Pid to, mailbox::Envelope* e);
+  void exit_signal(Pid from, Pid to, Term reason);
+  std::optional<ProcessInfo> info(Pid pid);
+  void stop();
+  // process_gone() is called by a process's scheduler once it has been retired.
+  void process_gone();
+
+  const NodeConfig config;
+  ProcessTable table;
+  scheduler::detail::SchedulerGroup group;
+  std::atomic<std::uint64_t> next_ref{1};
+
+ private:
+  SendResult deliver(Process* sender, Process& target, mailbox::Envelope* e);
+
+  std::mutex stop_mutex_;
+  std::condition_variable all_gone_;
+  bool stopped_ = false;  // GUARDED_BY(stop_mutex_)
+};
+
+}  // namespace myrmex::vm::detail

@@ -1,0 +1,215 @@
+#include "vm/detail/process.h"
+
+#include <cxxabi.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <typeinfo>
+
+#include "vm/detail/node_impl.h"
+
+namespace myrmex::vm::detail {
+
+namespace sd = scheduler::detail;
+
+namespace {
+
+std::string demangle(const char* name) {
+  int status = 0;
+  char* s = abi::__cxa_demangle(name, nullptr, nullptr, &status);
+  std::string out = status == 0 && s ? s : name;
+  std::free(s);
+  return out;
+}
+
+Term exception_reason(const char* type_name, const char* what) {
+  return Term::tuple({Term::atom("exception"), Term::binary(demangle(type_name)), Term::binary(what)});
+}
+
+// Async-signal-safe decimal formatting (describe() runs in the SIGSEGV handler).
+char* put_number(char* p, char* end, std::uint64_t n) {
+  char digits[24];
+  int k = 0;
+  do {
+    digits[k++] = static_cast<char>('0' + n % 10);
+    n /= 10;
+  } while (n);
+  while (k && p < end) *p++ = digits[--k];
+  return p;
+}
+
+}  // namespace
+
+Process::Process(NodeImpl& node, Pid pid, std::unique_ptr<Body> body, std::unique_ptr<Behaviour> behaviour)
+    : node(node), pid(pid), body_(std::move(body)), behaviour_(std::move(behaviour)) {
+  id = pid.value;
+}
+
+Process* current_process() {
+  sd::Scheduler* s = sd::Scheduler::current();
+  return s ? static_cast<Process*>(s->running()) : nullptr;
+}
+
+Process& self_process(const char* api) {
+  Process* p = current_process();
+  if (!p) {
+    std::fprintf(stderr, "myrmex: %s() called outside a process\n", api);
+    std::abort();
+  }
+  return *p;
+}
+
+void Process::describe(char* out, std::size_t size) const noexcept {
+  if (size == 0) return;
+  char* p = out;
+  char* end = out + size - 1;
+  auto put = [&](char c) {
+    if (p < end) *p++ = c;
+  };
+  put('<');
+  p = put_number(p, end, pid.node());
+  put('.');
+  p = put_number(p, end, pid.index());
+  put('.');
+  p = put_number(p, end, pid.generation());
+  put('>');
+  *p = '\0';
+}
+
+void Process::handle_signals() {
+  // While unwinding for an exit already, further signals wait: throwing now would terminate.
+  if (std::uncaught_exceptions() > 0) return;
+  if (pending_exit_) throw ExitUnwind{*pending_exit_};
+  while (mailbox::Envelope* e = mailbox.pop_system()) {
+    Message m(e);
+    if (auto* s = m.get<ExitSignal>()) {
+      if (s->reason.is_atom("normal") && s->from != pid) continue;  // exit(Pid, normal) is ignored
+      pending_exit_ = s->reason.is_atom("kill") ? Term::atom("killed") : s->reason;
+      throw ExitUnwind{*pending_exit_};
+    }
+  }
+}
+
+void Process::took_message() {
+  if (mailbox.has_blocked_senders()) wake_blocked_senders();
+}
+
+void Process::wake_blocked_senders() {
+  for (std::uint64_t id : mailbox.take_blocked_senders()) {
+    if (Process* sender = node.table.acquire(Pid{id})) {
+      node.group.notify(*sender);
+      node.table.release(sender);
+    }
+  }
+}
+
+mailbox::Envelope* Process::receive(const Matcher& matcher, int& which, std::int64_t timeout_ms,
+                                    std::uint64_t marker) {
+  charge(1);
+  // Disarms the time-out however receive() ends (a match, the time-out, or an exit unwinding through).
+  struct TimerGuard {
+    Process& p;
+    bool armed = false;
+    ~TimerGuard() {
+      if (armed) sd::TimerWheel::cancel(p.timer);
+    }
+  } guard{*this};
+  if (timeout_ms > 0) {
+    timed_out.store(false, std::memory_order_relaxed);
+    scheduler->wheel().arm(timer, sd::now_ms() + timeout_ms);
+    guard.armed = true;
+  }
+  // Messages already looked at by this receive stay looked at: after a wake-up the scan resumes where it
+  // stopped, as BEAM's does, so waiting for a rare message costs O(new messages) per wake-up.
+  mailbox::detail::Mailbox::Position pos = marker ? mailbox.marked(marker) : mailbox.start();
+  for (;;) {
+    look_again();
+    while (mailbox::Envelope* e = mailbox.next_after(pos)) {
+      charge(1);
+      int w = matcher.match(matcher.clauses, *e);
+      if (w >= 0) {
+        which = w;
+        mailbox::Envelope* taken = mailbox.take_after(pos);
+        took_message();
+        return taken;
+      }
+      pos = e;
+    }
+    if (timeout_ms == 0 || (timeout_ms > 0 && timed_out.load(std::memory_order_acquire))) return nullptr;
+    park();
+  }
+}
+
+void Process::sleep(std::int64_t ms) {
+  charge(1);
+  if (ms <= 0) return;
+  timed_out.store(false, std::memory_order_relaxed);
+  scheduler->wheel().arm(timer, sd::now_ms() + ms);
+  struct Disarm {
+    Process& p;
+    ~Disarm() { sd::TimerWheel::cancel(p.timer); }
+  } disarm{*this};
+  for (;;) {
+    look_again();
+    if (timed_out.load(std::memory_order_acquire)) return;
+    charge(0);  // signals (e.g. kill) still end a sleeping process
+    park();
+  }
+}
+
+void Process::run_behaviour() {
+  charge(1);
+  if (!initialized_) {
+    initialized_ = true;
+    behaviour_->init();
+  }
+  for (;;) {
+    look_again();
+    if (!mailbox.next_after(mailbox.start())) return;  // idle at top level: give the stack back
+    charge(1);
+    Message m(mailbox.take_after(mailbox.start()));
+    took_message();
+    behaviour_->handle(m);
+  }
+}
+
+sd::FiberEnd Process::run_fiber() noexcept {
+  try {
+    if (behaviour_) {
+      run_behaviour();
+      return sd::FiberEnd::hibernate;
+    }
+    body_->run();
+    exit_reason_ = Term::atom("normal");
+  } catch (ExitUnwind& e) {
+    exit_reason_ = e.reason;
+  } catch (std::exception& e) {
+    exit_reason_ = exception_reason(typeid(e).name(), e.what());
+  } catch (...) {
+    std::type_info* t = abi::__cxa_current_exception_type();
+    exit_reason_ = exception_reason(t ? t->name() : "unknown", "");
+  }
+  return sd::FiberEnd::finished;
+}
+
+void Process::fiber_ended(sd::FiberEnd how) noexcept {
+  if (how == sd::FiberEnd::overflow) exit_reason_ = Term::atom("stack_overflow");
+  sd::TimerWheel::cancel(timer);
+  state.store(sd::TaskState::done, std::memory_order_release);
+  // Senders blocked on our full mailbox must not wait for a process that is gone.
+  wake_blocked_senders();
+  if (node.config.log_crashes && exit_reason_.kind() == Term::Kind::tuple &&
+      exit_reason_.elements()[0].is_atom("exception")) {
+    std::fprintf(stderr, "myrmex: process %s exited: %s\n", pid.to_string().c_str(),
+                 exit_reason_.to_string().c_str());
+  }
+  NodeImpl& n = node;
+  auto hook = std::move(on_exit);
+  Term reason = std::move(exit_reason_);
+  n.table.retire(this);  // may delete *this
+  if (hook) hook(reason);
+  n.process_gone();
+}
+
+}  // namespace myrmex::vm::detail

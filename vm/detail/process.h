@@ -1,0 +1,79 @@
+// Process: the process control block (PCB): a scheduler task plus mailbox, identity and exit state.
+//
+// Internal to myrmex. Fields without a note are written only by the process itself (on its fiber) or by
+// its scheduler while it is switched off.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include "mailbox/detail/mailbox.h"
+#include "scheduler/detail/scheduler.h"
+#include "vm/process.h"
+#include "vm/term.h"
+
+namespace myrmex::vm::detail {
+
+class NodeImpl;
+
+// ExitSignal travels in the system queue (Erlang's exit signal).
+struct ExitSignal {
+  Pid from;
+  Term reason;
+};
+
+class Process final : public scheduler::detail::Task {
+ public:
+  Process(NodeImpl& node, Pid pid, std::unique_ptr<Body> body, std::unique_ptr<Behaviour> behaviour);
+
+  scheduler::detail::FiberEnd run_fiber() noexcept override;
+  void fiber_ended(scheduler::detail::FiberEnd how) noexcept override;
+  void describe(char* out, std::size_t size) const noexcept override;
+
+  // ---- On its own fiber ----
+  // charge() spends reductions: handles pending system signals (may throw ExitUnwind) and yields when
+  // the slice is spent.
+  void charge(int reductions) {
+    this->reductions.store(this->reductions.load(std::memory_order_relaxed) + static_cast<std::uint64_t>(reductions),
+                           std::memory_order_relaxed);
+    bool spent = scheduler->charge(reductions);
+    if (mailbox.has_system() || pending_exit_) [[unlikely]]
+      handle_signals();
+    if (spent) [[unlikely]]
+      scheduler::detail::Scheduler::switch_out(*this, scheduler::detail::SwitchReason::yield);
+  }
+  // park() suspends until notified (a message, a signal, a timer, room in a mailbox).
+  void park() { scheduler::detail::Scheduler::switch_out(*this, scheduler::detail::SwitchReason::park); }
+  // look_again() resets the "notified" flag before a mailbox scan, so a message pushed after the scan
+  // still stops the next park().
+  void look_again() { state.exchange(scheduler::detail::TaskState::running, std::memory_order_acq_rel); }
+  mailbox::Envelope* receive(const Matcher& matcher, int& which, std::int64_t timeout_ms, std::uint64_t marker);
+  void sleep(std::int64_t ms);
+  // took_message() wakes senders blocked on this (bounded) mailbox.
+  void took_message();
+
+  NodeImpl& node;
+  const Pid pid;
+  mailbox::detail::Mailbox mailbox;
+  // Called once with the exit reason after the process is gone (Node::run()). Set before publishing.
+  std::function<void(const Term&)> on_exit;
+
+ private:
+  void handle_signals();
+  void run_behaviour();
+  void wake_blocked_senders();
+
+  std::unique_ptr<Body> body_;
+  std::unique_ptr<Behaviour> behaviour_;
+  bool initialized_ = false;
+  std::optional<Term> pending_exit_;  // an exit that user code swallowed: rethrown at each charge point
+  Term exit_reason_;
+};
+
+// current_process() is the process running on the calling thread, or null.
+Process* current_process();
+// self_process() is current_process(), aborting with a message naming `api` when there is none.
+Process& self_process(const char* api);
+
+}  // namespace myrmex::vm::detail

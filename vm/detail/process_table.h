@@ -1,0 +1,83 @@
+// ProcessTable: the slab that maps PIDs to live processes.
+//
+// Internal to myrmex. Lookup is lock-free: each slot has one atomic word holding the slot's generation,
+// an "alive" bit and a reference count. acquire(pid) increments the count only if the generation matches
+// and the process is alive, so a stale PID never reaches a newer process and a process is never freed
+// while a sender holds it. The process itself holds one reference while alive; retire() drops it and
+// clears "alive" in one step; whoever drops the last reference frees the slot.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "vm/pid.h"
+
+namespace myrmex::vm::detail {
+
+class Process;
+
+class ProcessTable {
+ public:
+  static constexpr int kChunkBits = 16;
+  static constexpr std::size_t kChunkSize = std::size_t{1} << kChunkBits;
+  static constexpr std::size_t kMaxChunks = std::size_t{1} << (Pid::kIndexBits - kChunkBits);
+
+  ProcessTable();
+  ~ProcessTable();
+
+  // reserve() picks a free slot and returns the PID its next process will have (any thread).
+  Pid reserve();
+  // publish() makes `p` (constructed with the reserved PID) reachable: alive, one reference.
+  void publish(Pid pid, Process* p);
+  // acquire() returns the live process named by `pid` with a reference held, or nullptr (any thread).
+  Process* acquire(Pid pid);
+  // release() drops a reference taken by acquire().
+  void release(Process* p);
+  // retire() marks `p` dead and drops its own reference (its scheduler, after it exited).
+  void retire(Process* p);
+
+  // live() is the number of published, not yet retired processes.
+  std::size_t live() const { return live_.load(std::memory_order_acquire); }
+  // for_each_live() calls f(Process&) for every live process, holding a reference during the call.
+  template <class F>
+  void for_each_live(F&& f) {
+    std::size_t n = high_water_.load(std::memory_order_acquire);
+    for (std::size_t i = 0; i < n; ++i) {
+      Process* p = acquire_index(static_cast<std::uint32_t>(i));
+      if (!p) continue;
+      f(*p);
+      release(p);
+    }
+  }
+
+ private:
+  // Slot word: [generation: 24][alive: 1][references: 39].
+  static constexpr int kRefBits = 39;
+  static constexpr std::uint64_t kAlive = std::uint64_t{1} << kRefBits;
+  static constexpr std::uint64_t kRefMask = kAlive - 1;
+  struct Slot {
+    std::atomic<std::uint64_t> word{0};
+    Process* process = nullptr;  // valid while the word has references
+  };
+  static std::uint32_t generation_of(std::uint64_t w) { return static_cast<std::uint32_t>(w >> (kRefBits + 1)); }
+  static std::uint64_t make_word(std::uint32_t generation, bool alive, std::uint64_t refs) {
+    return (std::uint64_t{generation} << (kRefBits + 1)) | (alive ? kAlive : 0) | refs;
+  }
+
+  Slot* slot(std::uint32_t index) const;
+  Process* acquire_index(std::uint32_t index);
+  void free_slot(Slot& s, std::uint32_t index, std::uint64_t last_word);
+
+  std::unique_ptr<std::atomic<Slot*>[]> chunks_;
+  std::atomic<std::size_t> live_{0};
+  std::atomic<std::size_t> high_water_{0};  // indexes below this may be in use
+
+  std::mutex free_mutex_;
+  std::vector<std::uint32_t> free_;  // GUARDED_BY(free_mutex_)
+};
+
+}  // namespace myrmex::vm::detail

@@ -1,0 +1,94 @@
+// The process API (vm/process.h): thin wrappers that find the calling process and charge it.
+#include "vm/process.h"
+
+#include "vm/detail/node_impl.h"
+#include "vm/detail/process.h"
+
+namespace myrmex::vm {
+
+namespace {
+// Reductions charged per operation (BEAM charges spawn more than a send).
+constexpr int kSpawnCost = 10;
+constexpr int kSendCost = 1;
+}  // namespace
+
+namespace detail {
+
+Pid spawn(NodeImpl* node, std::unique_ptr<Body> body, std::unique_ptr<Behaviour> behaviour,
+          const SpawnOptions& options) {
+  if (node) return node->spawn(std::move(body), std::move(behaviour), options);
+  Process& self = self_process("spawn");
+  self.charge(kSpawnCost);
+  return self.node.spawn(std::move(body), std::move(behaviour), options);
+}
+
+SendResult send(NodeImpl* node, Pid to, mailbox::Envelope* message) {
+  if (node) {
+    // From a thread outside the node; if it is in fact one of its processes, let it block properly.
+    Process* p = current_process();
+    return node->send(p && &p->node == node ? p : nullptr, to, message);
+  }
+  Process& self = self_process("send");
+  self.charge(kSendCost);
+  return self.node.send(&self, to, message);
+}
+
+mailbox::Envelope* receive(const Matcher& matcher, int& which, std::int64_t timeout_ms, std::uint64_t marker) {
+  return self_process("receive").receive(matcher, which, timeout_ms, marker);
+}
+
+void clear_marker() { self_process("call").mailbox.clear_mark(); }
+
+void run_blocking(std::function<void()> job) {
+  Process& self = self_process("blocking");
+  self.node.group.run_blocking(self, std::move(job));
+}
+
+}  // namespace detail
+
+Pid self() { return detail::self_process("self").pid; }
+
+Pid spawn_behaviour(std::unique_ptr<Behaviour> behaviour, const SpawnOptions& options) {
+  return detail::spawn(nullptr, nullptr, std::move(behaviour), options);
+}
+
+void exit(Term reason) {
+  detail::self_process("exit");
+  throw ExitUnwind{std::move(reason)};
+}
+
+void exit(Pid target, Term reason) {
+  detail::Process& self = detail::self_process("exit");
+  self.charge(kSendCost);
+  self.node.exit_signal(self.pid, target, std::move(reason));
+  // A signal to ourselves takes effect now, not at some later charge point.
+  if (target == self.pid) self.charge(0);
+}
+
+void yield() {
+  detail::Process& self = detail::self_process("yield");
+  self.charge(0);
+  scheduler::detail::Scheduler::switch_out(self, scheduler::detail::SwitchReason::yield);
+}
+
+void consume(int reductions) { detail::self_process("consume").charge(reductions); }
+
+void sleep_for(std::chrono::milliseconds duration) { detail::self_process("sleep_for").sleep(duration.count()); }
+
+Ref make_ref() {
+  detail::Process& self = detail::self_process("make_ref");
+  Ref ref{self.node.next_ref.fetch_add(1, std::memory_order_relaxed)};
+  self.mailbox.mark(ref.value);
+  return ref;
+}
+
+std::optional<ProcessInfo> process_info(Pid pid) { return detail::self_process("process_info").node.info(pid); }
+
+bool alive(Pid pid) {
+  detail::Process& self = detail::self_process("alive");
+  detail::Process* p = self.node.table.acquire(pid);
+  if (p) self.node.table.release(p);
+  return p != nullptr;
+}
+
+}  // namespace myrmex::vm
