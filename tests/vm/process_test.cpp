@@ -1,1 +1,275 @@
+// Processes: lifecycle, exit reasons, PIDs, process_info, signals, fairness, blocking pool, watchdog.
 #include <doctest/doctest.h>
+
+#include <atomic>
+#include <stdexcept>
+#include <string>
+
+#include "tests/test_node.h"
+
+using namespace std::chrono_literals;
+using myrmex::Pid;
+using myrmex::Term;
+using myrmex::test::config;
+using myrmex::test::wait_until;
+
+namespace {
+struct Go {};
+Term exception_term(const char* type, const char* what) {
+  return Term::tuple({Term::atom("exception"), Term::binary(type), Term::binary(what)});
+}
+}  // namespace
+
+TEST_CASE("a process that returns exits with reason normal, and its PID dies") {
+  myrmex::Node node(config(2));
+  Pid child;
+  Term reason = node.run([&] { child = myrmex::spawn([] {}); });
+  CHECK(reason == Term::atom("normal"));
+  CHECK(wait_until([&] { return !node.alive(child); }));
+  CHECK(node.send(child, 1) == myrmex::SendResult::noproc);
+}
+
+TEST_CASE("an uncaught exception becomes an exit reason naming its type and what()") {
+  myrmex::Node node(config(1));
+  CHECK(node.run([] { throw std::runtime_error("boom"); }) == exception_term("std::runtime_error", "boom"));
+  CHECK(node.run([] { throw 42; }) == exception_term("int", ""));
+}
+
+TEST_CASE("exit(reason) ends the process with that reason and runs destructors") {
+  myrmex::Node node(config(1));
+  bool destroyed = false;
+  struct Flag {
+    bool& f;
+    ~Flag() { f = true; }
+  };
+  Term reason = node.run([&] {
+    Flag flag{destroyed};
+    myrmex::exit(Term::atom("shutdown"));
+  });
+  CHECK(reason == Term::atom("shutdown"));
+  CHECK(destroyed);
+}
+
+TEST_CASE("exit signals: kill becomes killed, normal is ignored, other reasons end the target") {
+  myrmex::Node node(config(2));
+  std::atomic<int> got{0};
+  Term killed;
+  node.run([&] {
+    auto waiter = [&got] { myrmex::receive([&](int n) { got = n; }); };
+    Pid a = myrmex::spawn(waiter);
+    myrmex::exit(a, Term::atom("normal"));  // ignored: a still gets the message below
+    myrmex::send(a, 7);
+    while (myrmex::alive(a)) myrmex::sleep_for(1ms);
+    Pid b = myrmex::spawn(waiter);
+    myrmex::exit(b, Term::atom("kill"));
+    Pid c = myrmex::spawn(waiter);
+    myrmex::exit(c, Term::atom("stop_now"));
+    while (myrmex::alive(b) || myrmex::alive(c)) myrmex::sleep_for(1ms);
+  });
+  CHECK(got == 7);
+  // Reasons as seen by Node::run of a killed process.
+  std::atomic<bool> ready{false};
+  Pid victim;
+  std::thread t([&] {
+    killed = node.run([&] {
+      victim = myrmex::self();
+      ready = true;
+      myrmex::receive([](Go&) {});
+    });
+  });
+  REQUIRE(wait_until([&] { return ready.load(); }));
+  node.exit(victim, Term::atom("kill"));
+  t.join();
+  CHECK(killed == Term::atom("killed"));
+}
+
+TEST_CASE("a stale PID never reaches the process that reuses its slot") {
+  myrmex::Node node(config(1));
+  node.run([] {
+    Pid old = myrmex::spawn([] {});
+    while (myrmex::alive(old)) myrmex::yield();
+    Pid fresh;
+    // The free list hands the slot back quickly; find the process that got it.
+    for (int i = 0; i < 1000 && fresh.index() != old.index(); ++i) {
+      fresh = myrmex::spawn([] { myrmex::receive([](Go&) {}); });
+    }
+    REQUIRE(fresh.index() == old.index());
+    CHECK(fresh.generation() != old.generation());
+    CHECK(fresh != old);
+    CHECK_FALSE(myrmex::alive(old));
+    CHECK(myrmex::send(old, 1) == myrmex::SendResult::noproc);
+    CHECK(myrmex::process_info(fresh)->message_queue_len == 0);
+    CHECK_FALSE(myrmex::process_info(old).has_value());
+    myrmex::send(fresh, Go{});
+  });
+}
+
+TEST_CASE("process_info reports status, queue lengths, reductions and whether a stack is held") {
+  myrmex::Node node(config(1));
+  node.run([] {
+    Pid f = myrmex::spawn([] { myrmex::receive([](Go&) {}); });
+    struct Idle : myrmex::Behaviour {
+      void handle(myrmex::Message&) override {}
+    };
+    Pid b = myrmex::spawn_behaviour(std::make_unique<Idle>());
+    myrmex::yield();  // let both reach their wait
+    for (int i = 0; i < 3; ++i) myrmex::send(f, i);
+    auto fi = myrmex::process_info(f);
+    REQUIRE(fi);
+    CHECK(fi->pid == f);
+    CHECK(fi->message_queue_len == 3);
+    CHECK(fi->holds_stack);  // parked inside receive: on its stack
+    CHECK(fi->reductions > 0);
+    auto bi = myrmex::process_info(b);
+    REQUIRE(bi);
+    CHECK(bi->status == myrmex::ProcessStatus::waiting);
+    CHECK_FALSE(bi->holds_stack);  // idle at top level: no stack
+    CHECK(bi->memory < fi->memory);
+    auto me = myrmex::process_info(myrmex::self());
+    CHECK(me->status == myrmex::ProcessStatus::running);
+    myrmex::send(f, Go{});
+  });
+}
+
+TEST_CASE("a system signal overtakes a million queued user messages") {
+  myrmex::Node node(config(2));
+  const long n = myrmex::test::scaled(1000000);
+  std::atomic<bool> go{false};
+  std::atomic<long> handled{-1};
+  Pid target = node.spawn([&] {
+    // Park in the blocking pool until the mailbox is full; signals wait until blocking() returns.
+    myrmex::blocking([&] { wait_until([&] { return go.load(); }); });
+    struct Count {
+      std::atomic<long>& out;
+      long n = 0;
+      ~Count() { out = n; }
+    } count{handled};
+    for (;;) myrmex::receive([&](long) { ++count.n; });
+  });
+  for (long i = 0; i < n; ++i) node.send(target, i);
+  CHECK(node.process_info(target)->message_queue_len == static_cast<std::size_t>(n));
+  node.exit(target, Term::atom("stop_now"));
+  go = true;
+  REQUIRE(wait_until([&] { return !node.alive(target); }));
+  CHECK(handled == 0);
+}
+
+TEST_CASE("fairness: a process spinning on consume() does not starve two that exchange messages") {
+  myrmex::Node node(config(1));
+  std::atomic<bool> stop{false};
+  std::atomic<long> spins{0};
+  long exchanged = 0;
+  node.spawn([&] {
+    while (!stop) {
+      myrmex::consume(10);
+      ++spins;
+    }
+  });
+  node.run([&] {
+    Pid echo = myrmex::spawn([] {
+      for (;;) myrmex::receive([](std::pair<Pid, int>& m) { myrmex::send(m.first, m.second); });
+    });
+    for (int i = 0; i < 10000; ++i) {
+      myrmex::send(echo, std::pair{myrmex::self(), i});
+      bool ok = myrmex::receive([&](int v) { return v == i; }, myrmex::after(30s, [] { return false; }));
+      if (!ok) break;
+      ++exchanged;
+    }
+    stop = true;
+  });
+  CHECK(exchanged == 10000);
+  CHECK(spins > 0);
+}
+
+TEST_CASE("the blocking pool keeps the scheduler free") {
+  myrmex::Node node(config(1));
+  std::atomic<bool> pingpong_done{false};
+  std::atomic<bool> saw_done_while_blocked{false};
+  Pid blocker = node.spawn([&] {
+    // With one scheduler, this would deadlock if blocking() ran on it.
+    myrmex::blocking([&] { saw_done_while_blocked = wait_until([&] { return pingpong_done.load(); }); });
+  });
+  node.run([&] {
+    Pid echo = myrmex::spawn([] {
+      for (;;) myrmex::receive([](Pid from) { myrmex::send(from, 0); });
+    });
+    for (int i = 0; i < 1000; ++i) {
+      myrmex::send(echo, myrmex::self());
+      myrmex::receive([](int) {});
+    }
+    pingpong_done = true;
+  });
+  REQUIRE(wait_until([&] { return !node.alive(blocker); }));
+  CHECK(saw_done_while_blocked);
+}
+
+TEST_CASE("blocking() returns the function's value and rethrows its exception") {
+  myrmex::Node node(config(1));
+  node.run([] {
+    CHECK(myrmex::blocking([] { return 41 + 1; }) == 42);
+    CHECK_THROWS_AS(myrmex::blocking([]() -> int { throw std::logic_error("x"); }), std::logic_error);
+  });
+}
+
+TEST_CASE("sleep_for parks the process and leaves its messages queued") {
+  myrmex::Node node(config(1));
+  node.run([] {
+    myrmex::send(myrmex::self(), 5);
+    auto t0 = std::chrono::steady_clock::now();
+    myrmex::sleep_for(20ms);
+    CHECK(std::chrono::steady_clock::now() - t0 >= 20ms);  // a lower bound, never an upper one
+    CHECK(myrmex::receive([](int n) { return n; }) == 5);
+  });
+}
+
+TEST_CASE("the watchdog reports a process that runs without reaching a charge point") {
+  auto c = config(1);
+  c.scheduler.long_schedule = 20ms;
+  c.log_long_schedules = false;
+  myrmex::Node node(c);
+  node.run([] {
+    auto end = std::chrono::steady_clock::now() + 200ms;
+    while (std::chrono::steady_clock::now() < end) {
+    }
+  });
+  CHECK(node.long_schedules() >= 1);
+  std::uint64_t sum = 0;
+  for (auto& s : node.scheduler_stats()) sum += s.long_schedules;
+  CHECK(sum == node.long_schedules());
+}
+
+TEST_CASE("behaviour-style processes hold no stack while idle and keep their state") {
+  myrmex::Node node(config(2));
+  struct Adder : myrmex::Behaviour {
+    long total = 0;
+    bool initialized = false;
+    void init() override { initialized = true; }
+    void handle(myrmex::Message& m) override {
+      if (auto* n = m.get<long>()) total += *n;
+      if (auto* p = m.get<Pid>()) myrmex::send(*p, initialized ? total : -1L);
+    }
+  };
+  node.run([] {
+    const int n = 1000;
+    std::vector<Pid> pids;
+    for (int i = 0; i < n; ++i) pids.push_back(myrmex::spawn_behaviour(std::make_unique<Adder>()));
+    for (Pid p : pids)
+      for (long k = 1; k <= 10; ++k) myrmex::send(p, k);
+    for (Pid p : pids) myrmex::send(p, myrmex::self());
+    long sum = 0;
+    for (int i = 0; i < n; ++i) sum += myrmex::receive([](long t) { return t; });
+    CHECK(sum == 55L * n);
+    int holding = 0;
+    for (Pid p : pids) holding += myrmex::process_info(p)->holds_stack ? 1 : 0;
+    CHECK(holding == 0);
+  });
+}
+
+TEST_CASE("stop() ends processes parked in receive, sleeping, or idle") {
+  myrmex::Node node(config(2));
+  for (int i = 0; i < 100; ++i) node.spawn([] { myrmex::receive([](Go&) {}); });
+  for (int i = 0; i < 100; ++i) node.spawn([] { myrmex::sleep_for(1h); });
+  CHECK(node.process_count() == 200);
+  node.stop();
+  CHECK(node.process_count() == 0);
+}

@@ -125,6 +125,7 @@ mailbox::Envelope* Process::receive(const Matcher& matcher, int& which, std::int
   mailbox::detail::Mailbox::Position pos = marker ? mailbox.marked(marker) : mailbox.start();
   for (;;) {
     look_again();
+    if (mailbox.has_system()) handle_signals();
     while (mailbox::Envelope* e = mailbox.next_after(pos)) {
       charge(1);
       int w = matcher.match(matcher.clauses, *e);
@@ -152,8 +153,8 @@ void Process::sleep(std::int64_t ms) {
   } disarm{*this};
   for (;;) {
     look_again();
+    if (mailbox.has_system()) handle_signals();  // a sleeping process can still be killed
     if (timed_out.load(std::memory_order_acquire)) return;
-    charge(0);  // signals (e.g. kill) still end a sleeping process
     park();
   }
 }
@@ -166,6 +167,7 @@ void Process::run_behaviour() {
   }
   for (;;) {
     look_again();
+    if (mailbox.has_system()) handle_signals();
     if (!mailbox.next_after(mailbox.start())) return;  // idle at top level: give the stack back
     charge(1);
     Message m(mailbox.take_after(mailbox.start()));

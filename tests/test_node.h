@@ -1,0 +1,36 @@
+// Helpers shared by the tests: a node with a chosen scheduler count and quiet crash logs.
+#pragma once
+
+#include <myrmex/myrmex.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "scheduler/detail/fiber.h"
+
+namespace myrmex::test {
+
+inline NodeConfig config(unsigned schedulers) {
+  NodeConfig c;
+  c.scheduler.schedulers = schedulers;
+  c.scheduler.pin = false;  // tests oversubscribe the machine; pinning would only add contention
+  c.log_crashes = false;
+  return c;
+}
+
+// Sanitizer builds run the same properties with smaller counts.
+inline long scaled(long n) { return scheduler::detail::under_sanitizer() ? n / 10 : n; }
+
+// wait_until() polls `pred` for up to `limit` (a safety net against hangs, not a timing assertion).
+template <class Pred>
+bool wait_until(Pred pred, std::chrono::seconds limit = std::chrono::seconds(60)) {
+  auto end = std::chrono::steady_clock::now() + limit;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > end) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
+}  // namespace myrmex::test
