@@ -59,7 +59,8 @@ int main(int argc, char** argv) {
     // Build the ring backwards: each new member points at the previous one; the first is closed last.
     myrmex::Pid first = myrmex::spawn_behaviour(std::make_unique<Member>(myrmex::Pid{}, myrmex::self()));
     myrmex::Pid next = first;
-    for (long i = 1; i < n; ++i) next = myrmex::spawn_behaviour(std::make_unique<Member>(next, myrmex::self()));
+    for (long i = 1; i < n; ++i)
+      next = myrmex::spawn_behaviour(std::make_unique<Member>(next, myrmex::self()));
     myrmex::send(first, next);  // close the ring: first -> last spawned
     double spawn_s = seconds_since(t0);
     std::printf("spawned %ld processes in %.3f s (%.0f ns/process)\n", n, spawn_s, spawn_s * 1e9 / n);

@@ -34,13 +34,13 @@ struct SchedulerConfig {
 // SchedulerStats is a snapshot of one scheduler's counters (monotonic since node start, except
 // run_queue which is the current length).
 struct SchedulerStats {
-  std::uint64_t switches = 0;       // times a process was switched in
-  std::uint64_t reductions = 0;     // reductions charged by processes running here
-  std::uint64_t steals = 0;         // tasks stolen from other schedulers
-  std::uint64_t sleeps = 0;         // times this scheduler went to sleep
-  std::uint64_t wakeups = 0;        // times another thread woke it
-  std::uint64_t long_schedules = 0; // long_schedule reports about processes running here
-  std::uint32_t run_queue = 0;      // tasks in its local queue now
+  std::uint64_t switches = 0;        // times a process was switched in
+  std::uint64_t reductions = 0;      // reductions charged by processes running here
+  std::uint64_t steals = 0;          // tasks stolen from other schedulers
+  std::uint64_t sleeps = 0;          // times this scheduler went to sleep
+  std::uint64_t wakeups = 0;         // times another thread woke it
+  std::uint64_t long_schedules = 0;  // long_schedule reports about processes running here
+  std::uint32_t run_queue = 0;       // tasks in its local queue now
 };
 
 }  // namespace myrmex::scheduler

@@ -20,15 +20,22 @@ inline NodeConfig config(unsigned schedulers) {
 }
 
 // Sanitizer builds run the same properties with smaller counts.
-inline long scaled(long n) { return scheduler::detail::under_sanitizer() ? n / 10 : n; }
+inline long scaled(long n) {
+  return scheduler::detail::under_sanitizer() ? n / 10 : n;
+}
 
 // wait_until() polls `pred` for up to `limit` (a safety net against hangs, not a timing assertion).
 template <class Pred>
 bool wait_until(Pred pred, std::chrono::seconds limit = std::chrono::seconds(60)) {
   auto end = std::chrono::steady_clock::now() + limit;
-  while (!pred()) {
+  for (long polls = 0; !pred(); ++polls) {
     if (std::chrono::steady_clock::now() > end) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    // Poll hot for a while (most waits are short), then back off.
+    if (polls < 2000) {
+      std::this_thread::yield();
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
   }
   return true;
 }

@@ -7,15 +7,21 @@ namespace myrmex::vm {
 
 Node::Node(NodeConfig config) : impl_(std::make_unique<detail::NodeImpl>(config)) {}
 
-Node::~Node() { stop(); }
+Node::~Node() {
+  stop();
+}
 
-void Node::stop() { impl_->stop(); }
+void Node::stop() {
+  impl_->stop();
+}
 
 Pid Node::spawn_behaviour(std::unique_ptr<Behaviour> behaviour, const SpawnOptions& options) {
   return detail::spawn(impl_.get(), nullptr, std::move(behaviour), options);
 }
 
-void Node::exit(Pid target, Term reason) { impl_->exit_signal(Pid{}, target, std::move(reason)); }
+void Node::exit(Pid target, Term reason) {
+  impl_->exit_signal(Pid{}, target, std::move(reason));
+}
 
 Term Node::run_body(std::unique_ptr<detail::Body> body) {
   std::promise<Term> done;
@@ -24,7 +30,9 @@ Term Node::run_body(std::unique_ptr<detail::Body> body) {
   return result.get();
 }
 
-std::optional<ProcessInfo> Node::process_info(Pid pid) const { return impl_->info(pid); }
+std::optional<ProcessInfo> Node::process_info(Pid pid) const {
+  return impl_->info(pid);
+}
 
 bool Node::alive(Pid pid) const {
   detail::Process* p = impl_->table.acquire(pid);
@@ -32,12 +40,20 @@ bool Node::alive(Pid pid) const {
   return p != nullptr;
 }
 
-std::size_t Node::process_count() const { return impl_->table.live(); }
+std::size_t Node::process_count() const {
+  return impl_->table.live();
+}
 
-std::vector<scheduler::SchedulerStats> Node::scheduler_stats() const { return impl_->group.stats(); }
+std::vector<scheduler::SchedulerStats> Node::scheduler_stats() const {
+  return impl_->group.stats();
+}
 
-std::uint64_t Node::long_schedules() const { return impl_->group.long_schedules(); }
+std::uint64_t Node::long_schedules() const {
+  return impl_->group.long_schedules();
+}
 
-unsigned Node::schedulers() const { return impl_->group.size(); }
+unsigned Node::schedulers() const {
+  return impl_->group.size();
+}
 
 }  // namespace myrmex::vm

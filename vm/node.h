@@ -47,13 +47,13 @@ class Node {
   // spawn() starts a process running f(args...); see myrmex::spawn().
   template <class F, class... Args>
   Pid spawn(F&& f, Args&&... args) {
-    return detail::spawn(impl_.get(), detail::make_body(std::forward<F>(f), std::forward<Args>(args)...), nullptr,
-                         {});
+    return detail::spawn(impl_.get(), detail::make_body(std::forward<F>(f), std::forward<Args>(args)...),
+                         nullptr, {});
   }
   template <class F, class... Args>
   Pid spawn_opt(const SpawnOptions& options, F&& f, Args&&... args) {
-    return detail::spawn(impl_.get(), detail::make_body(std::forward<F>(f), std::forward<Args>(args)...), nullptr,
-                         options);
+    return detail::spawn(impl_.get(), detail::make_body(std::forward<F>(f), std::forward<Args>(args)...),
+                         nullptr, options);
   }
   Pid spawn_behaviour(std::unique_ptr<Behaviour> behaviour, const SpawnOptions& options = {});
 

@@ -23,11 +23,15 @@ struct Pid {
     return Pid{(std::uint64_t{node} << (kIndexBits + kGenerationBits)) |
                (std::uint64_t{generation} << kIndexBits) | std::uint64_t{index}};
   }
-  constexpr std::uint32_t index() const { return static_cast<std::uint32_t>(value & ((1ULL << kIndexBits) - 1)); }
+  constexpr std::uint32_t index() const {
+    return static_cast<std::uint32_t>(value & ((1ULL << kIndexBits) - 1));
+  }
   constexpr std::uint32_t generation() const {
     return static_cast<std::uint32_t>((value >> kIndexBits) & ((1ULL << kGenerationBits) - 1));
   }
-  constexpr std::uint32_t node() const { return static_cast<std::uint32_t>(value >> (kIndexBits + kGenerationBits)); }
+  constexpr std::uint32_t node() const {
+    return static_cast<std::uint32_t>(value >> (kIndexBits + kGenerationBits));
+  }
   constexpr explicit operator bool() const { return value != 0; }
   constexpr auto operator<=>(const Pid&) const = default;
 
@@ -45,5 +49,7 @@ struct Ref {
 
 template <>
 struct std::hash<myrmex::vm::Pid> {
-  std::size_t operator()(const myrmex::vm::Pid& p) const noexcept { return std::hash<std::uint64_t>{}(p.value); }
+  std::size_t operator()(const myrmex::vm::Pid& p) const noexcept {
+    return std::hash<std::uint64_t>{}(p.value);
+  }
 };

@@ -33,11 +33,14 @@ SendResult send(NodeImpl* node, Pid to, mailbox::Envelope* message) {
   return self.node.send(&self, to, message);
 }
 
-mailbox::Envelope* receive(const Matcher& matcher, int& which, std::int64_t timeout_ms, std::uint64_t marker) {
+mailbox::Envelope* receive(const Matcher& matcher, int& which, std::int64_t timeout_ms,
+                           std::uint64_t marker) {
   return self_process("receive").receive(matcher, which, timeout_ms, marker);
 }
 
-void clear_marker() { self_process("call").mailbox.clear_mark(); }
+void clear_marker() {
+  self_process("call").mailbox.clear_mark();
+}
 
 void run_blocking(std::function<void()> job) {
   Process& self = self_process("blocking");
@@ -46,7 +49,9 @@ void run_blocking(std::function<void()> job) {
 
 }  // namespace detail
 
-Pid self() { return detail::self_process("self").pid; }
+Pid self() {
+  return detail::self_process("self").pid;
+}
 
 Pid spawn_behaviour(std::unique_ptr<Behaviour> behaviour, const SpawnOptions& options) {
   return detail::spawn(nullptr, nullptr, std::move(behaviour), options);
@@ -71,9 +76,13 @@ void yield() {
   scheduler::detail::Scheduler::switch_out(self, scheduler::detail::SwitchReason::yield);
 }
 
-void consume(int reductions) { detail::self_process("consume").charge(reductions); }
+void consume(int reductions) {
+  detail::self_process("consume").charge(reductions);
+}
 
-void sleep_for(std::chrono::milliseconds duration) { detail::self_process("sleep_for").sleep(duration.count()); }
+void sleep_for(std::chrono::milliseconds duration) {
+  detail::self_process("sleep_for").sleep(duration.count());
+}
 
 Ref make_ref() {
   detail::Process& self = detail::self_process("make_ref");
@@ -82,7 +91,9 @@ Ref make_ref() {
   return ref;
 }
 
-std::optional<ProcessInfo> process_info(Pid pid) { return detail::self_process("process_info").node.info(pid); }
+std::optional<ProcessInfo> process_info(Pid pid) {
+  return detail::self_process("process_info").node.info(pid);
+}
 
 bool alive(Pid pid) {
   detail::Process& self = detail::self_process("alive");

@@ -140,14 +140,16 @@ struct Body {
 template <class F, class... Args>
 struct FunctionBody final : Body {
   explicit FunctionBody(F f, Args... args) : call(std::move(f), std::move(args)...) {}
-  void run() override { std::apply([](auto& f, auto&... args) { f(std::move(args)...); }, call); }
+  void run() override {
+    std::apply([](auto& f, auto&... args) { f(std::move(args)...); }, call);
+  }
   std::tuple<F, Args...> call;
 };
 
 template <class F, class... Args>
 std::unique_ptr<Body> make_body(F&& f, Args&&... args) {
   return std::make_unique<FunctionBody<std::decay_t<F>, std::decay_t<Args>...>>(std::forward<F>(f),
-                                                                                   std::forward<Args>(args)...);
+                                                                                std::forward<Args>(args)...);
 }
 
 // Entry points behind the templates. `node` null means the calling process's node.
@@ -241,12 +243,14 @@ decltype(auto) receive_clauses(std::uint64_t marker, Tuple& clauses, std::index_
   constexpr bool has_after = !std::is_same_v<A, std::nullptr_t>;
   using First = std::remove_cvref_t<std::tuple_element_t<0, Tuple>>;
   using R = clause_result<First>;
-  static_assert((std::is_same_v<R, clause_result<std::remove_cvref_t<std::tuple_element_t<I, Tuple>>>> && ...),
-                "every receive clause must return the same type");
+  static_assert(
+      (std::is_same_v<R, clause_result<std::remove_cvref_t<std::tuple_element_t<I, Tuple>>>> && ...),
+      "every receive clause must return the same type");
   Matcher matcher{&clauses, [](void* ctx, mailbox::Envelope& e) -> int {
                     auto& cs = *static_cast<Tuple*>(ctx);
                     int which = -1;
-                    ((which < 0 && clause_matches(std::get<I>(cs), e) ? (which = static_cast<int>(I)) : 0), ...);
+                    ((which < 0 && clause_matches(std::get<I>(cs), e) ? (which = static_cast<int>(I)) : 0),
+                     ...);
                     return which;
                   }};
   int which = -1;
@@ -274,7 +278,8 @@ decltype(auto) receive_marked(std::uint64_t marker, Cs&&... clauses) {
     static_assert(n >= 2, "receive() needs a clause besides after()");
     auto handlers = [&]<std::size_t... I>(std::index_sequence<I...>) {
       return std::forward_as_tuple(std::get<I>(all)...);
-    }(std::make_index_sequence<n - 1>{});
+    }
+    (std::make_index_sequence<n - 1>{});
     return receive_clauses(marker, handlers, std::make_index_sequence<n - 1>{}, &std::get<n - 1>(all));
   } else {
     return receive_clauses(marker, all, std::make_index_sequence<n>{}, nullptr);
@@ -295,7 +300,8 @@ Pid self();
 // reason `normal` when f returns, with {exception, Type, What} when f throws. Process only; charges.
 template <class F, class... Args>
 Pid spawn(F&& f, Args&&... args) {
-  return detail::spawn(nullptr, detail::make_body(std::forward<F>(f), std::forward<Args>(args)...), nullptr, {});
+  return detail::spawn(nullptr, detail::make_body(std::forward<F>(f), std::forward<Args>(args)...), nullptr,
+                       {});
 }
 
 // spawn_opt() is spawn() with options (e.g. a bounded mailbox). Process only; charges.
@@ -393,9 +399,10 @@ Expected<R, CallError> call(Pid server, Req&& request,
     return unexpected(CallError::noproc);
   }
   std::optional<R> out;
-  detail::receive_marked(
-      ref.value, when([ref](const Reply<R>& r) { return r.ref == ref; }, [&](Reply<R>& r) { out.emplace(std::move(r.value)); }),
-      after(timeout, [] {}));
+  detail::receive_marked(ref.value,
+                         when([ref](const Reply<R>& r) { return r.ref == ref; },
+                              [&](Reply<R>& r) { out.emplace(std::move(r.value)); }),
+                         after(timeout, [] {}));
   detail::clear_marker();
   if (!out) return unexpected(CallError::timeout);
   return std::move(*out);

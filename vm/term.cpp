@@ -61,7 +61,8 @@ void append(std::string& out, const Term& t) {
 }  // namespace
 
 std::string Pid::to_string() const {
-  return "<" + std::to_string(node()) + "." + std::to_string(index()) + "." + std::to_string(generation()) + ">";
+  return "<" + std::to_string(node()) + "." + std::to_string(index()) + "." + std::to_string(generation()) +
+         ">";
 }
 
 Term::Term() {
@@ -69,7 +70,9 @@ Term::Term() {
   v_ = Atom{undefined};
 }
 
-Term Term::atom(std::string_view name) { return Term(std::in_place, Atom{intern(name)}); }
+Term Term::atom(std::string_view name) {
+  return Term(std::in_place, Atom{intern(name)});
+}
 Term Term::binary(std::string bytes) {
   return Term(std::in_place, Binary{std::make_shared<const std::string>(std::move(bytes))});
 }

@@ -3,9 +3,9 @@
 // Exit reasons are terms, as in Erlang, and the type will carry distribution payloads and shell values.
 // Terms are immutable values; copying one shares its tuple/list storage.
 //
-//   Term reason = Term::tuple({Term::atom("exception"), Term::binary("std::runtime_error"), Term::binary("boom")});
-//   if (reason == Term::atom("normal")) ...
-//   std::puts(reason.to_string().c_str());   // {exception,<<"std::runtime_error">>,<<"boom">>}
+//   Term reason = Term::tuple({Term::atom("exception"), Term::binary("std::runtime_error"),
+//   Term::binary("boom")}); if (reason == Term::atom("normal")) ... std::puts(reason.to_string().c_str()); //
+//   {exception,<<"std::runtime_error">>,<<"boom">>}
 #pragma once
 
 #include <cstdint>

@@ -73,8 +73,10 @@ class RunQueue {
         if (n == 0) return 0;
         continue;  // read head and tail at different times; retry
       }
-      for (std::uint32_t i = 0; i < n; ++i) out[i] = slots_[(h + i) % kCapacity].load(std::memory_order_relaxed);
-      if (head_.compare_exchange_weak(h, h + n, std::memory_order_acq_rel, std::memory_order_acquire)) return n;
+      for (std::uint32_t i = 0; i < n; ++i)
+        out[i] = slots_[(h + i) % kCapacity].load(std::memory_order_relaxed);
+      if (head_.compare_exchange_weak(h, h + n, std::memory_order_acq_rel, std::memory_order_acquire))
+        return n;
     }
   }
 

@@ -21,14 +21,17 @@ namespace {
 thread_local Scheduler* tls_scheduler __attribute__((tls_model("initial-exec"))) = nullptr;
 
 void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected, const timespec* timeout) {
-  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected, timeout, nullptr, 0);
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected, timeout, nullptr,
+          0);
 }
 
 void futex_wake(std::atomic<std::uint32_t>& word) {
   syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
 }
 
-inline void cpu_relax() { __builtin_ia32_pause(); }
+inline void cpu_relax() {
+  __builtin_ia32_pause();
+}
 
 void write_all(const char* s) {
   std::size_t n = std::strlen(s);
@@ -49,7 +52,7 @@ struct FaultHandler {
   static void install() {
     static std::once_flag once;  // a signal handler is process-wide by nature
     std::call_once(once, [] {
-      struct sigaction sa{};
+      struct sigaction sa {};
       sa.sa_sigaction = &on_fault;
       // SA_NODEFER: we leave the handler by a context jump, never by returning, so SIGSEGV must not
       // stay blocked. SA_ONSTACK: the faulting stack is exhausted.
@@ -327,7 +330,8 @@ void Scheduler::sleep() {
   if (!work) {
     sleeps_.fetch_add(1, std::memory_order_relaxed);
     std::optional<std::int64_t> due = wheel_.next_due_ms();
-    while (sleep_word_.load(std::memory_order_acquire) == 0 && !group_.stopping_.load(std::memory_order_acquire)) {
+    while (sleep_word_.load(std::memory_order_acquire) == 0 &&
+           !group_.stopping_.load(std::memory_order_acquire)) {
       timespec ts{};
       const timespec* timeout = nullptr;
       if (due) {
@@ -378,7 +382,8 @@ SchedulerConfig normalized(SchedulerConfig c) {
 
 SchedulerGroup::SchedulerGroup(const SchedulerConfig& config, LongScheduleReport report)
     : config_(normalized(config)), report_(std::move(report)), stacks_(config_.stack_size) {
-  for (unsigned i = 0; i < config_.schedulers; ++i) schedulers_.push_back(std::make_unique<Scheduler>(*this, i));
+  for (unsigned i = 0; i < config_.schedulers; ++i)
+    schedulers_.push_back(std::make_unique<Scheduler>(*this, i));
   blocking_ = std::make_unique<BlockingPool>(config_.blocking_threads);
   if (config_.catch_stack_overflow && !under_sanitizer()) FaultHandler::install();
   if (config_.pin) {

@@ -8,8 +8,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <functional>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -118,7 +118,8 @@ class Scheduler {
 class SchedulerGroup {
  public:
   // LongScheduleReport is told about a task that ran `ran` without reaching a charge point.
-  using LongScheduleReport = std::function<void(unsigned scheduler, std::uint64_t task_id, std::chrono::milliseconds ran)>;
+  using LongScheduleReport =
+      std::function<void(unsigned scheduler, std::uint64_t task_id, std::chrono::milliseconds ran)>;
 
   SchedulerGroup(const SchedulerConfig& config, LongScheduleReport report);
   ~SchedulerGroup();  // stop() must have run

@@ -64,7 +64,7 @@ class StackPool {
   std::size_t in_use() const;
 
  private:
-  void add_arena();  // REQUIRES(mutex_)
+  void add_arena();                            // REQUIRES(mutex_)
   void guard(Stack& stack, char* guard_page);  // REQUIRES(mutex_)
 
   const std::size_t stack_size_;

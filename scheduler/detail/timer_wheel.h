@@ -22,7 +22,7 @@ struct TimerEntry {
   TimerEntry* prev = nullptr;  // GUARDED_BY(wheel->mutex_)
   TimerEntry* next = nullptr;  // GUARDED_BY(wheel->mutex_)
   std::int64_t deadline_ms = 0;
-  std::size_t slot = 0;  // GUARDED_BY(wheel->mutex_): the slot it is linked into
+  std::size_t slot = 0;                     // GUARDED_BY(wheel->mutex_): the slot it is linked into
   std::atomic<TimerWheel*> wheel{nullptr};  // the wheel holding the entry, null when not armed
 };
 

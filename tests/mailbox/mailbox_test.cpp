@@ -94,7 +94,9 @@ TEST_CASE("a sender blocked on a full mailbox is released when the receiver dies
   CHECK(node.send(p, 0) == SendResult::ok);
   SendResult second = SendResult::ok;
   Pid sender = node.spawn([&] { second = myrmex::send(p, 1); });
-  myrmex::test::wait_until([&] { return node.process_info(sender) && node.process_info(sender)->status == myrmex::ProcessStatus::waiting; });
+  myrmex::test::wait_until([&] {
+    return node.process_info(sender) && node.process_info(sender)->status == myrmex::ProcessStatus::waiting;
+  });
   node.exit(p, Term::atom("kill"));
   go = true;
   REQUIRE(wait_until([&] { return !node.alive(sender); }));

@@ -71,7 +71,8 @@ TEST_SUITE("stress") {
     CHECK(completed == rounds);
   }
 
-  TEST_CASE("no lost wake-up: processes on different schedulers wake each other through sleeps and time-outs") {
+  TEST_CASE(
+      "no lost wake-up: processes on different schedulers wake each other through sleeps and time-outs") {
     myrmex::Node node(config(3));
     const int pairs = 50;
     const int rounds = static_cast<int>(scaled(2000));
@@ -103,7 +104,8 @@ TEST_SUITE("stress") {
     const long n = scaled(200000);
     std::atomic<long> ran{0};
     node.run([&] {
-      for (long i = 0; i < n; ++i) myrmex::spawn([&] {
+      for (long i = 0; i < n; ++i)
+        myrmex::spawn([&] {
           myrmex::consume(100);
           ++ran;
         });
@@ -121,7 +123,8 @@ TEST_SUITE("stress") {
     node.run([&] {
       for (int i = 0; i < n; ++i)
         myrmex::spawn([&, i] {
-          myrmex::receive([](int) {}, myrmex::after(std::chrono::milliseconds(1 + i % 50), [&] { ++timeouts; }));
+          myrmex::receive([](int) {},
+                          myrmex::after(std::chrono::milliseconds(1 + i % 50), [&] { ++timeouts; }));
         });
     });
     CHECK(wait_until([&] { return timeouts.load() == n && node.process_count() == 0; }));
@@ -130,8 +133,15 @@ TEST_SUITE("stress") {
 
   TEST_CASE("an idle node's schedulers go to sleep") {
     myrmex::Node node(config(2));
-    for (int i = 0; i < 1000; ++i) node.spawn([] { myrmex::receive([](int) {}); });
-    std::this_thread::sleep_for(100ms);
+    std::vector<Pid> pids;
+    for (int i = 0; i < 1000; ++i) pids.push_back(node.spawn([] { myrmex::receive([](int) {}); }));
+    // Idle means: every process has parked.
+    REQUIRE(wait_until([&] {
+      for (Pid p : pids)
+        if (node.process_info(p)->status != myrmex::ProcessStatus::waiting) return false;
+      return true;
+    }));
+    std::this_thread::sleep_for(50ms);
     auto before = node.scheduler_stats();
     std::this_thread::sleep_for(200ms);
     auto after = node.scheduler_stats();

@@ -40,7 +40,8 @@ TEST_CASE("clauses are tried in order for each message; guards filter") {
     int big = myrmex::receive(myrmex::when([](const int& n) { return n > 2; }, [](int n) { return n; }));
     CHECK(big == 3);
     // Two clauses match 1: the first one listed wins.
-    std::string which = myrmex::receive([](int) { return std::string("first"); }, [](const int&) { return std::string("second"); });
+    std::string which = myrmex::receive([](int) { return std::string("first"); },
+                                        [](const int&) { return std::string("second"); });
     CHECK(which == "first");
     CHECK(myrmex::receive([](int n) { return n; }) == 2);
     CHECK(myrmex::receive([](int n) { return n; }) == 4);

@@ -12,7 +12,8 @@ namespace sd = scheduler::detail;
 
 NodeImpl::NodeImpl(const NodeConfig& c)
     : config(c),
-      group(c.scheduler, [log = c.log_long_schedules](unsigned sched, std::uint64_t task, std::chrono::milliseconds ran) {
+      group(c.scheduler, [log = c.log_long_schedules](unsigned sched, std::uint64_t task,
+                                                      std::chrono::milliseconds ran) {
         if (log)
           std::fprintf(stderr,
                        "myrmex: long_schedule: process %s has run %lld ms on scheduler %u without a charge "
@@ -22,10 +23,12 @@ NodeImpl::NodeImpl(const NodeConfig& c)
   group.start();
 }
 
-NodeImpl::~NodeImpl() { stop(); }
+NodeImpl::~NodeImpl() {
+  stop();
+}
 
-Pid NodeImpl::spawn(std::unique_ptr<Body> body, std::unique_ptr<Behaviour> behaviour, const SpawnOptions& options,
-                    std::function<void(const Term&)> on_exit) {
+Pid NodeImpl::spawn(std::unique_ptr<Body> body, std::unique_ptr<Behaviour> behaviour,
+                    const SpawnOptions& options, std::function<void(const Term&)> on_exit) {
   Pid pid = table.reserve();
   auto* p = new Process(*this, pid, std::move(body), std::move(behaviour));
   p->mailbox.set_bound(options.mailbox_bound, options.overflow);

@@ -35,8 +35,9 @@ class Process final : public scheduler::detail::Task {
   // charge() spends reductions: handles pending system signals (may throw ExitUnwind) and yields when
   // the slice is spent.
   void charge(int reductions) {
-    this->reductions.store(this->reductions.load(std::memory_order_relaxed) + static_cast<std::uint64_t>(reductions),
-                           std::memory_order_relaxed);
+    this->reductions.store(
+        this->reductions.load(std::memory_order_relaxed) + static_cast<std::uint64_t>(reductions),
+        std::memory_order_relaxed);
     bool spent = scheduler->charge(reductions);
     if (mailbox.has_system() || pending_exit_) [[unlikely]]
       handle_signals();
@@ -48,7 +49,8 @@ class Process final : public scheduler::detail::Task {
   // look_again() resets the "notified" flag before a mailbox scan, so a message pushed after the scan
   // still stops the next park().
   void look_again() { state.exchange(scheduler::detail::TaskState::running, std::memory_order_acq_rel); }
-  mailbox::Envelope* receive(const Matcher& matcher, int& which, std::int64_t timeout_ms, std::uint64_t marker);
+  mailbox::Envelope* receive(const Matcher& matcher, int& which, std::int64_t timeout_ms,
+                             std::uint64_t marker);
   void sleep(std::int64_t ms);
   // took_message() wakes senders blocked on this (bounded) mailbox.
   void took_message();

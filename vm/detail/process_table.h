@@ -63,7 +63,9 @@ class ProcessTable {
     std::atomic<std::uint64_t> word{0};
     Process* process = nullptr;  // valid while the word has references
   };
-  static std::uint32_t generation_of(std::uint64_t w) { return static_cast<std::uint32_t>(w >> (kRefBits + 1)); }
+  static std::uint32_t generation_of(std::uint64_t w) {
+    return static_cast<std::uint32_t>(w >> (kRefBits + 1));
+  }
   static std::uint64_t make_word(std::uint32_t generation, bool alive, std::uint64_t refs) {
     return (std::uint64_t{generation} << (kRefBits + 1)) | (alive ? kAlive : 0) | refs;
   }
