@@ -482,14 +482,18 @@ void SchedulerGroup::run_blocking(Task& self, std::function<void()> job) {
 }
 
 void SchedulerGroup::push_global(Task* task) {
+  std::lock_guard lock(global_mutex_);
+  global_.push_back(task);
+  // seq_cst: pairs with the sleeper's fence in Scheduler::sleep() (has_visible_work()).
   global_size_.fetch_add(1, std::memory_order_seq_cst);
-  global_.enqueue(task);
 }
 
 Task* SchedulerGroup::pop_global() {
   if (global_size_.load(std::memory_order_acquire) <= 0) return nullptr;
-  Task* t = nullptr;
-  if (!global_.try_dequeue(t)) return nullptr;
+  std::lock_guard lock(global_mutex_);
+  if (global_.empty()) return nullptr;
+  Task* t = global_.front();
+  global_.pop_front();
   global_size_.fetch_sub(1, std::memory_order_relaxed);
   return t;
 }

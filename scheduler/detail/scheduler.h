@@ -1,7 +1,8 @@
 // Scheduler (one per thread) and SchedulerGroup (all of a node's schedulers).
 //
-// Internal to myrmex. The wake protocol follows Go's: at most one idle scheduler spins looking for work;
-// a scheduler that publishes new work wakes one sleeper only when nobody spins; a scheduler about to
+// Internal to myrmex. The wake protocol follows Go's: at most half of the busy schedulers spin looking for
+// work, and a waker starts a spinner only when none spins (so wakes never stampede); a scheduler that
+// publishes new work wakes one sleeper only when nobody spins; a scheduler about to
 // sleep first publishes itself as idle, then looks at every queue once more, so a push racing with its
 // decision is never lost (each side does a seq_cst store then a load: one of them sees the other).
 #pragma once
@@ -16,7 +17,7 @@
 #include <thread>
 #include <vector>
 
-#include <concurrentqueue/concurrentqueue.h>
+#include <deque>
 
 #include "scheduler/detail/blocking_pool.h"
 #include "scheduler/detail/run_queue.h"
@@ -162,8 +163,12 @@ class SchedulerGroup {
   std::unique_ptr<Watchdog> watchdog_;
   void* topology_ = nullptr;  // hwloc_topology_t, when pinning
 
-  moodycamel::ConcurrentQueue<Task*> global_;
-  alignas(64) std::atomic<std::int64_t> global_size_{0};
+  // The global queue takes overflow and tasks woken from outside the schedulers: a slow path, so a
+  // mutex is enough. (moodycamel's queue was here; TSan flags its block reuse, whose fences it cannot
+  // model, and a checker we cannot trust here would hide our own races.)
+  std::mutex global_mutex_;
+  std::deque<Task*> global_;                              // GUARDED_BY(global_mutex_)
+  alignas(64) std::atomic<std::int64_t> global_size_{0};  // lets pop_global() skip the lock when empty
   alignas(64) std::atomic<int> spinning_{0};
   std::atomic<int> idle_count_{0};
   std::atomic<bool> stopping_{false};
