@@ -35,9 +35,7 @@ std::optional<ProcessInfo> Node::process_info(Pid pid) const {
 }
 
 bool Node::alive(Pid pid) const {
-  detail::Process* p = impl_->table.acquire(pid);
-  if (p) impl_->table.release(p);
-  return p != nullptr;
+  return impl_->alive(pid);
 }
 
 std::size_t Node::process_count() const {

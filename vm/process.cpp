@@ -96,10 +96,7 @@ std::optional<ProcessInfo> process_info(Pid pid) {
 }
 
 bool alive(Pid pid) {
-  detail::Process& self = detail::self_process("alive");
-  detail::Process* p = self.node.table.acquire(pid);
-  if (p) self.node.table.release(p);
-  return p != nullptr;
+  return detail::self_process("alive").node.alive(pid);
 }
 
 }  // namespace myrmex::vm

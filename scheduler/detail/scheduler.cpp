@@ -289,10 +289,10 @@ Task* Scheduler::find_work() {
         return t;
       }
       fire_timers();
-      if (!local_.empty() || runnext_) break;
+      if (!local_.empty()) break;
       for (int i = 0; i < 64; ++i) cpu_relax();
     } while (spinning_ && std::chrono::steady_clock::now() < deadline);
-    if (!local_.empty() || runnext_) continue;
+    if (!local_.empty()) continue;  // a timer woke a task here
     sleep();
   }
 }

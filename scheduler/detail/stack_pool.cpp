@@ -83,7 +83,6 @@ void StackPool::add_arena() {
     free_ = &s;
   }
   free_count_ += kStacksPerArena;
-  total_ += kStacksPerArena;
 }
 
 Stack* StackPool::acquire(StackCache& cache) {
@@ -127,11 +126,6 @@ void StackPool::drain(StackCache& cache) {
     ++free_count_;
   }
   cache.count = 0;
-}
-
-std::size_t StackPool::in_use() const {
-  std::lock_guard lock(mutex_);
-  return total_ - free_count_;  // cached stacks count as in use; good enough for stats
 }
 
 }  // namespace myrmex::scheduler::detail

@@ -61,7 +61,6 @@ class StackPool {
   void drain(StackCache& cache);
 
   std::size_t stack_size() const { return stack_size_; }
-  std::size_t in_use() const;
 
  private:
   void add_arena();                            // REQUIRES(mutex_)
@@ -71,12 +70,11 @@ class StackPool {
   const std::size_t page_;
   std::size_t vma_budget_;  // stacks we may still guard with mprotect
 
-  mutable std::mutex mutex_;
+  std::mutex mutex_;
   std::vector<std::pair<void*, std::size_t>> arenas_;  // GUARDED_BY(mutex_)
   std::vector<Stack*> stack_blocks_;                   // GUARDED_BY(mutex_): arrays of Stack
   Stack* free_ = nullptr;                              // GUARDED_BY(mutex_)
   std::size_t free_count_ = 0;                         // GUARDED_BY(mutex_)
-  std::size_t total_ = 0;                              // GUARDED_BY(mutex_)
   bool lightweight_guards_ = true;                     // GUARDED_BY(mutex_): MADV_GUARD_INSTALL works
 };
 

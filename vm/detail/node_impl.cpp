@@ -93,6 +93,12 @@ void NodeImpl::exit_signal(Pid from, Pid to, Term reason) {
   table.release(target);
 }
 
+bool NodeImpl::alive(Pid pid) {
+  Process* p = table.acquire(pid);
+  if (p) table.release(p);
+  return p != nullptr;
+}
+
 std::optional<ProcessInfo> NodeImpl::info(Pid pid) {
   Process* p = table.acquire(pid);
   if (!p) return std::nullopt;

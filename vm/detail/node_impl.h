@@ -26,6 +26,7 @@ class NodeImpl {
   SendResult send(Process* sender, Pid to, mailbox::Envelope* e);
   void exit_signal(Pid from, Pid to, Term reason);
   std::optional<ProcessInfo> info(Pid pid);
+  bool alive(Pid pid);
   void stop();
   // process_gone() is called by a process's scheduler once it has been retired.
   void process_gone();
