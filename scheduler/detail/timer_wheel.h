@@ -28,6 +28,11 @@ struct TimerEntry {
 
 // now_ms() is the steady clock in milliseconds, the wheel's time base.
 std::int64_t now_ms();
+// deadline_after() is the wheel time at which a timer of `ms` may fire without firing early: now_ms()
+// truncates, so the true time may already be almost a tick past it.
+inline std::int64_t deadline_after(std::int64_t ms) {
+  return now_ms() + ms + 1;
+}
 
 class TimerWheel {
  public:

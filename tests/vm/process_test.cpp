@@ -259,6 +259,9 @@ TEST_CASE("behaviour-style processes hold no stack while idle and keep their sta
     long sum = 0;
     for (int i = 0; i < n; ++i) sum += myrmex::receive([](long t) { return t; });
     CHECK(sum == 55L * n);
+    // A behaviour that has just replied may still be finishing its activation: wait until each parked.
+    for (Pid p : pids)
+      while (myrmex::process_info(p)->status != myrmex::ProcessStatus::waiting) myrmex::yield();
     int holding = 0;
     for (Pid p : pids) holding += myrmex::process_info(p)->holds_stack ? 1 : 0;
     CHECK(holding == 0);

@@ -117,7 +117,7 @@ mailbox::Envelope* Process::receive(const Matcher& matcher, int& which, std::int
   } guard{*this};
   if (timeout_ms > 0) {
     timed_out.store(false, std::memory_order_relaxed);
-    scheduler->wheel().arm(timer, sd::now_ms() + timeout_ms);
+    scheduler->wheel().arm(timer, sd::deadline_after(timeout_ms));
     guard.armed = true;
   }
   // Messages already looked at by this receive stay looked at: after a wake-up the scan resumes where it
@@ -146,7 +146,7 @@ void Process::sleep(std::int64_t ms) {
   charge(1);
   if (ms <= 0) return;
   timed_out.store(false, std::memory_order_relaxed);
-  scheduler->wheel().arm(timer, sd::now_ms() + ms);
+  scheduler->wheel().arm(timer, sd::deadline_after(ms));
   struct Disarm {
     Process& p;
     ~Disarm() { sd::TimerWheel::cancel(p.timer); }
