@@ -5,6 +5,8 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
+#include <new>
 #include <typeinfo>
 #include <utility>
 
@@ -17,6 +19,12 @@ struct Envelope {
   void (*destroy)(Envelope*) noexcept = nullptr;
 };
 
+namespace detail {
+// Envelope memory comes from a per-thread small-object pool: a send allocates one, a receive frees one.
+void* allocate(std::size_t size);
+void deallocate(void* p, std::size_t size) noexcept;
+}  // namespace detail
+
 // Boxed<T> is an envelope holding a T.
 template <class T>
 struct Boxed final : Envelope {
@@ -26,6 +34,15 @@ struct Boxed final : Envelope {
     destroy = [](Envelope* e) noexcept { delete static_cast<Boxed*>(e); };
   }
   T value;
+
+  static void* operator new(std::size_t size) {
+    if constexpr (alignof(Boxed) > 16) return ::operator new(size, std::align_val_t(alignof(Boxed)));
+    return detail::allocate(size);
+  }
+  static void operator delete(void* p, std::size_t size) noexcept {
+    if constexpr (alignof(Boxed) > 16) return ::operator delete(p, size, std::align_val_t(alignof(Boxed)));
+    detail::deallocate(p, size);
+  }
 };
 
 // box() moves `value` into a new envelope.

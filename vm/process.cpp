@@ -1,6 +1,7 @@
 // The process API (vm/process.h): thin wrappers that find the calling process and charge it.
 #include "vm/process.h"
 
+#include "scheduler/detail/object_pool.h"
 #include "vm/detail/node_impl.h"
 #include "vm/detail/process.h"
 
@@ -55,6 +56,26 @@ Pid self() {
 
 Pid spawn_behaviour(std::unique_ptr<Behaviour> behaviour, const SpawnOptions& options) {
   return detail::spawn(nullptr, nullptr, std::move(behaviour), options);
+}
+
+void* Behaviour::operator new(std::size_t size) {
+  return scheduler::detail::pool_allocate(size);
+}
+
+void* Behaviour::operator new(std::size_t size, std::align_val_t alignment) {
+  return ::operator new(size, alignment);
+}
+
+void Behaviour::operator delete(void* p, std::size_t size) noexcept {
+  scheduler::detail::pool_free(p, size);
+}
+
+void Behaviour::operator delete(void* p, std::size_t size, std::align_val_t alignment) noexcept {
+  ::operator delete(p, size, alignment);
+}
+
+void Behaviour::stop(Term reason) {
+  detail::self_process("Behaviour::stop").stop_after_handler(std::move(reason));
 }
 
 void exit(Term reason) {

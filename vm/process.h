@@ -20,6 +20,7 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <new>
 #include <optional>
 #include <tuple>
 #include <type_traits>
@@ -77,6 +78,18 @@ class Behaviour {
   // init() runs once, on the first activation, before any message.
   virtual void init() {}
   virtual void handle(Message& message) = 0;
+
+  // Behaviours come from the node's small-object pool: a node holds millions of them.
+  static void* operator new(std::size_t size);
+  static void* operator new(std::size_t size, std::align_val_t alignment);
+  static void operator delete(void* p, std::size_t size) noexcept;
+  static void operator delete(void* p, std::size_t size, std::align_val_t alignment) noexcept;
+
+ protected:
+  // stop() ends the process with `reason` once the running init() or handle() returns (gen_server's
+  // {stop, Reason, State}). exit() ends it at once but unwinds the stack with an exception, which costs
+  // microseconds; stop() costs nothing. Call it from init() or handle() only.
+  static void stop(Term reason = Term::atom("normal"));
 };
 
 // ExitUnwind is thrown to unwind a process that exits (exit(reason), or a signal that kills it). It is not

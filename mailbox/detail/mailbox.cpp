@@ -13,13 +13,20 @@ Mailbox::~Mailbox() {
   }
 }
 
+void Mailbox::set_bound(std::size_t bound, Overflow policy) {
+  if (bound == 0) return;
+  bounds_ = std::make_unique<Bounds>();
+  bounds_->bound = bound;
+  bounds_->policy = policy;
+}
+
 bool Mailbox::push_user(Envelope* e) {
-  if (bound_ == 0) {
+  if (!bounds_) {
     pushed_.fetch_add(1, std::memory_order_relaxed);
   } else {
     // Reserve a place first, so concurrent senders cannot overshoot the bound together.
     std::uint64_t n = pushed_.fetch_add(1, std::memory_order_acq_rel) + 1;
-    if (n - taken_.load(std::memory_order_acquire) > bound_) {
+    if (n - taken_.load(std::memory_order_acquire) > bounds_->bound) {
       pushed_.fetch_sub(1, std::memory_order_acq_rel);
       return false;
     }
@@ -41,15 +48,16 @@ std::size_t Mailbox::user_length() const {
 }
 
 void Mailbox::add_blocked_sender(std::uint64_t id) {
-  std::lock_guard lock(blocked_mutex_);
-  blocked_.push_back(id);
+  std::lock_guard lock(bounds_->blocked_mutex);
+  bounds_->blocked.push_back(id);
   has_blocked_.store(true, std::memory_order_release);
 }
 
 std::vector<std::uint64_t> Mailbox::take_blocked_senders() {
-  std::lock_guard lock(blocked_mutex_);
+  if (!bounds_) return {};
+  std::lock_guard lock(bounds_->blocked_mutex);
   has_blocked_.store(false, std::memory_order_relaxed);
-  return std::exchange(blocked_, {});
+  return std::exchange(bounds_->blocked, {});
 }
 
 Envelope* Mailbox::pop_system() {

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <vector>
 
@@ -37,12 +38,9 @@ class Mailbox {
   std::size_t system_length() const { return system_pending_.load(std::memory_order_relaxed); }
 
   // Bounded mailboxes. set_bound() is called before the process is published.
-  void set_bound(std::size_t bound, Overflow policy) {
-    bound_ = bound;
-    policy_ = policy;
-  }
-  std::size_t bound() const { return bound_; }
-  Overflow policy() const { return policy_; }
+  void set_bound(std::size_t bound, Overflow policy);
+  std::size_t bound() const { return bounds_ ? bounds_->bound : 0; }
+  Overflow policy() const { return bounds_ ? bounds_->policy : Overflow::block; }
   // add_blocked_sender() records a sender (by id) to wake once there is room.
   void add_blocked_sender(std::uint64_t id);
 
@@ -68,13 +66,23 @@ class Mailbox {
  private:
   void drain();  // moves arrived messages to the private list (owner only)
 
+  // What only a bounded mailbox needs, kept out of line: most mailboxes are unbounded.
+  struct Bounds {
+    std::size_t bound;
+    Overflow policy;
+    std::mutex blocked_mutex;
+    std::vector<std::uint64_t> blocked;  // GUARDED_BY(blocked_mutex)
+  };
+
+  // Producers' side first, the owner's after; not padded apart (see MpscQueue).
   MpscQueue user_;
   MpscQueue system_;
-  // Producers count what they push (one RMW on the cache line they already own); the owner counts what it
+  // Producers count what they push (one RMW on the line they already own); the owner counts what it
   // takes. The difference is the length, which a bounded mailbox checks before pushing.
-  alignas(64) std::atomic<std::uint64_t> pushed_{0};
+  std::atomic<std::uint64_t> pushed_{0};
   std::atomic<std::uint32_t> system_pending_{0};
-  alignas(64) std::atomic<std::uint64_t> taken_{0};  // written by the owner only
+  std::atomic<bool> has_blocked_{false};
+  std::atomic<std::uint64_t> taken_{0};  // written by the owner only
 
   // Owner-only private list: head_ is a sentinel, tail_ the last element.
   Envelope head_;
@@ -82,11 +90,7 @@ class Mailbox {
   Envelope* marker_ = nullptr;
   std::uint64_t marker_key_ = 0;
 
-  std::size_t bound_ = 0;  // 0: unbounded
-  Overflow policy_ = Overflow::block;
-  std::mutex blocked_mutex_;
-  std::vector<std::uint64_t> blocked_;  // GUARDED_BY(blocked_mutex_)
-  std::atomic<bool> has_blocked_{false};
+  std::unique_ptr<Bounds> bounds_;  // null: unbounded
 };
 
 }  // namespace myrmex::mailbox::detail

@@ -52,8 +52,9 @@ class MpscQueue {
   }
 
  private:
-  alignas(64) std::atomic<Envelope*> head_;  // producers
-  alignas(64) Envelope* tail_;               // consumer only
+  // Not padded apart: a node holds millions of mailboxes, and a cache line per side would triple them.
+  std::atomic<Envelope*> head_;  // producers
+  Envelope* tail_;               // consumer only
   Envelope stub_;
 };
 

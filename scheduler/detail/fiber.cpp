@@ -48,7 +48,8 @@ void jump_from_signal(Context to, void* data) {
   __builtin_unreachable();
 }
 
-void init_thread_side(SanitizerSide& side) {
+void init_thread_side([[maybe_unused]] SanitizerSide& side) {
+#ifdef MYRMEX_FIBER_SANITIZER
   pthread_attr_t attr;
   if (pthread_getattr_np(pthread_self(), &attr) == 0) {
     void* addr = nullptr;
@@ -58,15 +59,19 @@ void init_thread_side(SanitizerSide& side) {
     side.stack_size = size;
     pthread_attr_destroy(&attr);
   }
+#endif
 #ifdef MYRMEX_TSAN
   side.tsan_fiber = __tsan_get_current_fiber();
 #endif
 }
 
-void init_fiber_side(SanitizerSide& side, const void* stack_bottom, std::size_t size) {
+void init_fiber_side([[maybe_unused]] SanitizerSide& side, [[maybe_unused]] const void* stack_bottom,
+                     [[maybe_unused]] std::size_t size) {
+#ifdef MYRMEX_FIBER_SANITIZER
   side.stack_bottom = stack_bottom;
   side.stack_size = size;
   side.asan_fake_stack = nullptr;
+#endif
 #ifdef MYRMEX_TSAN
   side.tsan_fiber = __tsan_create_fiber(0);
 #endif
@@ -75,8 +80,8 @@ void init_fiber_side(SanitizerSide& side, const void* stack_bottom, std::size_t 
 void destroy_fiber_side([[maybe_unused]] SanitizerSide& side) {
 #ifdef MYRMEX_TSAN
   if (side.tsan_fiber) __tsan_destroy_fiber(side.tsan_fiber);
-#endif
   side.tsan_fiber = nullptr;
+#endif
 }
 
 bool under_sanitizer() {

@@ -176,7 +176,13 @@ void Scheduler::after_switch(Task* task, SwitchReason why) {
         runnext_ = nullptr;
       }
       task->state.exchange(TaskState::runnable, std::memory_order_acq_rel);
-      push_local(task);
+      // Behind everything that waits, the global queue included (Go's Gosched): otherwise a yielder
+      // that is alone in the local queue would be picked again and again before the global queue.
+      if (group_.global_size_.load(std::memory_order_relaxed) > 0) {
+        group_.push_global(task);
+      } else {
+        push_local(task);
+      }
       budget_ = 0;
       return;
     case SwitchReason::park:
@@ -231,7 +237,7 @@ Task* Scheduler::try_local() {
     return t;
   }
   if (Task* t = local_.pop()) return t;
-  return group_.pop_global();
+  return group_.pop_global_batch(local_);
 }
 
 Task* Scheduler::try_steal() {
@@ -284,7 +290,7 @@ Task* Scheduler::find_work() {
         become_spinning_done();
         return t;
       }
-      if (Task* t = group_.pop_global()) {
+      if (Task* t = group_.pop_global_batch(local_)) {
         become_spinning_done();
         return t;
       }
@@ -496,6 +502,22 @@ Task* SchedulerGroup::pop_global() {
   global_.pop_front();
   global_size_.fetch_sub(1, std::memory_order_relaxed);
   return t;
+}
+
+Task* SchedulerGroup::pop_global_batch(RunQueue& local) {
+  if (global_size_.load(std::memory_order_acquire) <= 0) return nullptr;
+  std::lock_guard lock(global_mutex_);
+  if (global_.empty()) return nullptr;
+  // Go's globrunqget(): a fair share of the global queue, at most half a local queue, so one scheduler
+  // does not hoard it and the queue drains in batches rather than one task per look.
+  std::size_t n =
+      std::min({global_.size() / size() + 1, global_.size(), std::size_t{RunQueue::kCapacity / 2}});
+  Task* first = global_.front();
+  global_.pop_front();
+  std::size_t taken = 1;
+  for (; taken < n && local.push(global_.front()); ++taken) global_.pop_front();
+  global_size_.fetch_sub(static_cast<std::int64_t>(taken), std::memory_order_relaxed);
+  return first;
 }
 
 bool SchedulerGroup::has_visible_work() const {

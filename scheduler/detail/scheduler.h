@@ -96,7 +96,7 @@ class Scheduler {
   bool spinning_ = false;
   Task* running_ = nullptr;
   Context loop_context_ = nullptr;
-  SanitizerSide sanitizer_;
+  [[no_unique_address]] SanitizerSide sanitizer_;
   StackCache stacks_;
   bool inherit_slice_ = false;  // the task find_work() returned came from runnext
   TimerWheel wheel_;
@@ -150,6 +150,9 @@ class SchedulerGroup {
 
   void push_global(Task* task);
   Task* pop_global();
+  // pop_global_batch() returns one global task and moves a share of the others into `local` (the
+  // caller's own, empty queue).
+  Task* pop_global_batch(RunQueue& local);
   bool has_visible_work() const;
   void wake_one();  // Go's wakep()
   void pin(unsigned index);

@@ -66,7 +66,7 @@ class Task {
   // Owned by the scheduler currently running the task (or that last switched it off).
   Context context = nullptr;  // suspended fiber, null when the task holds no fiber
   Stack* stack = nullptr;     // the fiber's stack, null when the task holds none
-  SanitizerSide sanitizer;
+  [[no_unique_address]] SanitizerSide sanitizer;
   Scheduler* scheduler = nullptr;  // the scheduler running it now / last
 
  protected:

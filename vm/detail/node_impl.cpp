@@ -32,7 +32,7 @@ Pid NodeImpl::spawn(std::unique_ptr<Body> body, std::unique_ptr<Behaviour> behav
   Pid pid = table.reserve();
   auto* p = new Process(*this, pid, std::move(body), std::move(behaviour));
   p->mailbox.set_bound(options.mailbox_bound, options.overflow);
-  p->on_exit = std::move(on_exit);
+  if (on_exit) p->on_exit = std::make_unique<std::function<void(const Term&)>>(std::move(on_exit));
   table.publish(pid, p);
   group.submit(*p, false);
   return pid;

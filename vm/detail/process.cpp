@@ -7,6 +7,7 @@
 #include <exception>
 #include <typeinfo>
 
+#include "scheduler/detail/object_pool.h"
 #include "vm/detail/node_impl.h"
 
 namespace myrmex::vm::detail {
@@ -85,7 +86,7 @@ void Process::handle_signals() {
     Message m(e);
     if (auto* s = m.get<ExitSignal>()) {
       if (s->reason.is_atom("normal") && s->from != pid) continue;  // exit(Pid, normal) is ignored
-      pending_exit_ = s->reason.is_atom("kill") ? Term::atom("killed") : s->reason;
+      pending_exit_ = std::make_unique<Term>(s->reason.is_atom("kill") ? Term::atom("killed") : s->reason);
       throw ExitUnwind{*pending_exit_};
     }
   }
@@ -159,28 +160,48 @@ void Process::sleep(std::int64_t ms) {
   }
 }
 
-void Process::run_behaviour() {
+bool Process::run_behaviour() {
   charge(1);
   if (!initialized_) {
     initialized_ = true;
     behaviour_->init();
+    if (stopping_) return true;
   }
   for (;;) {
     look_again();
     if (mailbox.has_system()) handle_signals();
-    if (!mailbox.next_after(mailbox.start())) return;  // idle at top level: give the stack back
+    if (!mailbox.next_after(mailbox.start())) return false;  // idle at top level: give the stack back
     charge(1);
     Message m(mailbox.take_after(mailbox.start()));
     took_message();
     behaviour_->handle(m);
+    if (stopping_) return true;
   }
+}
+
+void Process::stop_after_handler(Term reason) {
+  if (!behaviour_) {
+    std::fprintf(stderr, "myrmex: Behaviour::stop() called by %s, which is not a behaviour-style process\n",
+                 pid.to_string().c_str());
+    std::abort();
+  }
+  stopping_ = true;
+  exit_reason_ = std::move(reason);
+}
+
+void* Process::operator new(std::size_t size) {
+  return sd::pool_allocate(size);
+}
+
+void Process::operator delete(void* p, std::size_t size) noexcept {
+  sd::pool_free(p, size);
 }
 
 sd::FiberEnd Process::run_fiber() noexcept {
   try {
     if (behaviour_) {
-      run_behaviour();
-      return sd::FiberEnd::hibernate;
+      if (!run_behaviour()) return sd::FiberEnd::hibernate;
+      return sd::FiberEnd::finished;  // stopped: exit_reason_ holds the reason
     }
     body_->run();
     exit_reason_ = Term::atom("normal");
@@ -210,7 +231,7 @@ void Process::fiber_ended(sd::FiberEnd how) noexcept {
   auto hook = std::move(on_exit);
   Term reason = std::move(exit_reason_);
   n.table.retire(this);  // may delete *this
-  if (hook) hook(reason);
+  if (hook) (*hook)(reason);
   n.process_gone();
 }
 

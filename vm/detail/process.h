@@ -58,18 +58,29 @@ class Process final : public scheduler::detail::Task {
   NodeImpl& node;
   const Pid pid;
   mailbox::detail::Mailbox mailbox;
-  // Called once with the exit reason after the process is gone (Node::run()). Set before publishing.
-  std::function<void(const Term&)> on_exit;
+  // Called once with the exit reason after the process is gone (Node::run()). Set before publishing;
+  // rare, so kept out of line.
+  std::unique_ptr<std::function<void(const Term&)>> on_exit;
+
+  // Control blocks come from the small-object pool (see scheduler/detail/object_pool.h).
+  static void* operator new(std::size_t size);
+  static void operator delete(void* p, std::size_t size) noexcept;
+
+  // stop_after_handler() makes a behaviour-style process exit with `reason` once its current init() or
+  // handle() returns (Behaviour::stop()).
+  void stop_after_handler(Term reason);
 
  private:
   void handle_signals();
-  void run_behaviour();
+  // run_behaviour() returns true when the behaviour asked to stop, false when its mailbox ran dry.
+  bool run_behaviour();
   void wake_blocked_senders();
 
   std::unique_ptr<Body> body_;
   std::unique_ptr<Behaviour> behaviour_;
   bool initialized_ = false;
-  std::optional<Term> pending_exit_;  // an exit that user code swallowed: rethrown at each charge point
+  bool stopping_ = false;               // Behaviour::stop() was called; exit_reason_ holds the reason
+  std::unique_ptr<Term> pending_exit_;  // an exit that user code swallowed: rethrown at each charge point
   Term exit_reason_;
 };
 

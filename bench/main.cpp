@@ -1,0 +1,51 @@
+// myrmex-bench: runs one workload and prints one JSON object per figure.
+//
+//   myrmex-bench <workload> [key=value ...]      e.g.  myrmex-bench w2 n=10000 m=100 schedulers=2
+#include <cstdio>
+#include <cstring>
+
+#include "bench/workloads.h"
+
+namespace {
+
+struct Entry {
+  const char* name;
+  myrmex::bench::Workload run;
+  const char* help;
+};
+
+constexpr Entry kWorkloads[] = {
+    {"w1", myrmex::bench::w1_spawn, "n schedulers: spawn n blocked processes, then stop them (one rep)"},
+    {"w2", myrmex::bench::w2_ring, "n m schedulers reps: token m times around a ring of n"},
+    {"w3", myrmex::bench::w3_pingpong, "round_trips schedulers reps: ping-pong"},
+    {"w4", myrmex::bench::w4_fanin, "k m schedulers reps: k senders, m messages each, one receiver"},
+    {"w5", myrmex::bench::w5_call, "calls schedulers reps: call latency, long caller/server mailboxes"},
+    {"w6", myrmex::bench::w6_fairness, "round_trips reps: ping-pong on one scheduler, spin=0 and 1"},
+    {"idle", myrmex::bench::idle_node, "n seconds schedulers: CPU used by a node with n idle processes"},
+    {"stack_rss", myrmex::bench::stack_rss, "n schedulers: RSS per process, function vs behaviour style"},
+    {"limit_switch", myrmex::bench::limit_context_switch, "reps: bare Boost.Context switch"},
+    {"limit_futex", myrmex::bench::limit_futex_wake, "reps: futex wake round trip between two threads"},
+    {"limit_mpsc", myrmex::bench::limit_mpsc, "reps: bare MPSC push+pop"},
+};
+
+void usage() {
+  std::fprintf(stderr, "usage: myrmex-bench <workload> [key=value ...]\n");
+  for (const Entry& e : kWorkloads) std::fprintf(stderr, "  %-13s %s\n", e.name, e.help);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    usage();
+    return 2;
+  }
+  for (const Entry& e : kWorkloads)
+    if (std::strcmp(argv[1], e.name) == 0) {
+      e.run(myrmex::bench::Args(argc - 2, argv + 2));
+      return 0;
+    }
+  std::fprintf(stderr, "myrmex-bench: unknown workload '%s'\n", argv[1]);
+  usage();
+  return 2;
+}

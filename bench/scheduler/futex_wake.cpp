@@ -1,0 +1,144 @@
+// Limit: handing control from one OS thread to another and back, bare. A scheduler that parks idle threads on
+// a futex pays at least the futex round trip to wake one, and one that spins instead pays at least the
+// spinning hand-off; so no cross-scheduler message that finds its receiver's scheduler asleep (or spinning)
+// can be answered faster.
+//  - futex: each thread sleeps in FUTEX_WAIT_PRIVATE until the other sets its word and calls
+//  FUTEX_WAKE_PRIVATE,
+//    with the two threads pinned to different CPUs, then to the same one;
+//  - spin: the same hand-off with both threads spinning (pause) on their word, on different CPUs.
+//
+//   myrmex-bench limit_futex round_trips=20000 reps=5
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
+#include <vector>
+
+#include "bench/workloads.h"
+
+namespace myrmex::bench {
+
+namespace {
+
+// Slot is one thread's wake-up word: the other thread sets it to 1 to hand over, its owner resets it to 0.
+struct alignas(64) Slot {
+  std::atomic<std::uint32_t> word{0};
+};
+
+void futex(Slot& s, int op, std::uint32_t value) {
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&s.word), op, value, nullptr, nullptr, 0);
+}
+
+// Acquire on the waiting side, release on the handing side: what the hander wrote before is seen after the
+// wait.
+void futex_wait(Slot& s) {
+  while (s.word.load(std::memory_order_acquire) == 0) futex(s, FUTEX_WAIT_PRIVATE, 0);
+  s.word.store(0,
+               std::memory_order_relaxed);  // only the owner writes 0, and the other waits for our hand-off
+}
+
+void futex_hand(Slot& s) {
+  s.word.store(1, std::memory_order_release);
+  futex(s, FUTEX_WAKE_PRIVATE, 1);
+}
+
+void spin_wait(Slot& s) {
+  while (s.word.load(std::memory_order_acquire) == 0) __builtin_ia32_pause();
+  s.word.store(0, std::memory_order_relaxed);
+}
+
+void spin_hand(Slot& s) {
+  s.word.store(1, std::memory_order_release);
+}
+
+// Handoff is a way to wait for the other thread and to hand over to it.
+struct Handoff {
+  void (*wait)(Slot&);
+  void (*hand)(Slot&);
+};
+
+constexpr Handoff kFutex{futex_wait, futex_hand};
+constexpr Handoff kSpin{spin_wait, spin_hand};
+
+// allowed_cpus() is the CPUs this OS process may run on, lowest first.
+std::vector<int> allowed_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  sched_getaffinity(0, sizeof set, &set);
+  std::vector<int> cpus;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu)
+    if (CPU_ISSET(cpu, &set)) cpus.push_back(cpu);
+  return cpus;
+}
+
+// pin() binds the calling thread to `cpu`.
+void pin(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  if (pthread_setaffinity_np(pthread_self(), sizeof set, &set) != 0) {
+    std::fprintf(stderr, "limit_futex: cannot pin a thread to CPU %d\n", cpu);
+    std::exit(1);
+  }
+}
+
+// round_trip_ns() runs `round_trips` hand-offs there and back between a thread on `cpu_a` and one on `cpu_b`,
+// and returns ns per round trip.
+double round_trip_ns(const Handoff& how, long round_trips, int cpu_a, int cpu_b) {
+  Slot a, b;
+  std::thread echo([&] {
+    pin(cpu_b);
+    for (long i = 0; i <= round_trips; ++i) {
+      how.wait(b);
+      how.hand(a);
+    }
+  });
+  double ns = 0;
+  std::thread ping([&] {
+    pin(cpu_a);
+    // Untimed first round trip: both threads are then running and pinned.
+    how.hand(b);
+    how.wait(a);
+    Stopwatch clock;
+    for (long i = 0; i < round_trips; ++i) {
+      how.hand(b);
+      how.wait(a);
+    }
+    ns = clock.ns() / static_cast<double>(round_trips);
+  });
+  ping.join();
+  echo.join();
+  return ns;
+}
+
+}  // namespace
+
+void limit_futex_wake(const Args& args) {
+  long reps = args.get("reps", 5L);
+  long round_trips = args.get("round_trips", 20'000L);
+  std::vector<int> cpus = allowed_cpus();
+  auto figure = [&](const char* item, Params params, const Handoff& how, int cpu_a, int cpu_b) {
+    print(Figure{.item = item,
+                 .params = params,
+                 .unit = "ns/rt",
+                 .samples = repeat(reps, [&] { return round_trip_ns(how, round_trips, cpu_a, cpu_b); }),
+                 .impl = "limit"});
+  };
+  if (cpus.size() < 2) {
+    std::fprintf(stderr, "limit_futex: one CPU only, so no figures across CPUs\n");
+    figure("limit.futex_wake_rtt", Params().add("cores", "same"), kFutex, cpus[0], cpus[0]);
+    return;
+  }
+  figure("limit.futex_wake_rtt", Params().add("cores", "different"), kFutex, cpus[0], cpus[1]);
+  figure("limit.futex_wake_rtt", Params().add("cores", "same"), kFutex, cpus[0], cpus[0]);
+  figure("limit.spin_handoff_rtt", Params(), kSpin, cpus[0], cpus[1]);
+}
+
+}  // namespace myrmex::bench

@@ -1,0 +1,148 @@
+#include "scheduler/detail/object_pool.h"
+
+#include <sys/mman.h>
+
+#include <array>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <new>
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define MYRMEX_POOL_BYPASS 1
+#endif
+
+namespace myrmex::scheduler::detail {
+
+#ifdef MYRMEX_POOL_BYPASS
+
+void* pool_allocate(std::size_t size) {
+  return ::operator new(size);
+}
+void pool_free(void* p, std::size_t size) noexcept {
+  ::operator delete(p, size);
+}
+
+#else
+
+namespace {
+
+constexpr std::size_t kGranule = 16;
+constexpr std::size_t kMaxSize = 1024;
+constexpr std::size_t kClasses = kMaxSize / kGranule;
+constexpr std::size_t kChunkBytes = std::size_t{4} << 20;
+constexpr std::uint32_t kBatch = 64;                // objects moved between a thread and the shared lists
+constexpr std::uint32_t kThreadLimit = 4 * kBatch;  // a thread keeps at most this many free per class
+constexpr int kMadvPopulateWrite = 23;              // Linux 5.14; not in every libc's headers
+
+std::size_t class_of(std::size_t size) {
+  return size == 0 ? 0 : (size + kGranule - 1) / kGranule - 1;
+}
+
+struct FreeObject {
+  FreeObject* next;
+};
+
+// FreeList is a counted singly linked list of free objects of one class.
+struct FreeList {
+  FreeObject* head = nullptr;
+  std::uint32_t count = 0;
+
+  void push(FreeObject* o) {
+    o->next = head;
+    head = o;
+    ++count;
+  }
+  FreeObject* pop() {
+    FreeObject* o = head;
+    head = o->next;
+    --count;
+    return o;
+  }
+};
+
+// Shared holds every class's spare objects and carves new ones from populated chunks.
+class Shared {
+ public:
+  // refill() moves up to kBatch objects of class `c` into `into`.
+  void refill(std::size_t c, FreeList& into) {
+    std::lock_guard lock(mutex_);
+    FreeList& spare = spare_[c];
+    while (into.count < kBatch && spare.head) into.push(spare.pop());
+    const std::size_t size = (c + 1) * kGranule;
+    while (into.count < kBatch) into.push(static_cast<FreeObject*>(carve(size)));
+  }
+
+  // spill() takes `n` objects from `from`.
+  void spill(std::size_t c, FreeList& from, std::uint32_t n) {
+    std::lock_guard lock(mutex_);
+    while (n-- && from.head) spare_[c].push(from.pop());
+  }
+
+ private:
+  void* carve(std::size_t size) {  // REQUIRES(mutex_)
+    if (left_ < size) new_chunk();
+    void* p = next_;
+    next_ += size;
+    left_ -= size;
+    return p;
+  }
+
+  void new_chunk() {  // REQUIRES(mutex_)
+    void* mem = mmap(nullptr, kChunkBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED) {
+      std::fprintf(stderr, "myrmex: cannot map %zu bytes for small objects (errno %d)\n", kChunkBytes, errno);
+      std::abort();
+    }
+    // Older kernels refuse the advice (EINVAL); their pages are then faulted in one by one on first use.
+    madvise(mem, kChunkBytes, kMadvPopulateWrite);
+    next_ = static_cast<char*>(mem);
+    left_ = kChunkBytes;
+  }
+
+  std::mutex mutex_;
+  std::array<FreeList, kClasses> spare_{};  // GUARDED_BY(mutex_)
+  char* next_ = nullptr;                    // GUARDED_BY(mutex_): the current chunk's unused part
+  std::size_t left_ = 0;                    // GUARDED_BY(mutex_)
+};
+
+Shared& shared() {
+  // Never destroyed: threads may free objects while the program exits.
+  static Shared* s = new Shared;
+  return *s;
+}
+
+// ThreadCache is one thread's free lists; it hands everything back when the thread ends.
+struct ThreadCache {
+  std::array<FreeList, kClasses> lists{};
+  ~ThreadCache() {
+    for (std::size_t c = 0; c < kClasses; ++c) shared().spill(c, lists[c], lists[c].count);
+  }
+};
+
+thread_local ThreadCache cache;
+
+}  // namespace
+
+void* pool_allocate(std::size_t size) {
+  if (size > kMaxSize) return ::operator new(size);
+  std::size_t c = class_of(size);
+  FreeList& list = cache.lists[c];
+  if (!list.head) shared().refill(c, list);
+  return list.pop();
+}
+
+void pool_free(void* p, std::size_t size) noexcept {
+  if (!p) return;
+  if (size > kMaxSize) return ::operator delete(p, size);
+  std::size_t c = class_of(size);
+  FreeList& list = cache.lists[c];
+  list.push(static_cast<FreeObject*>(p));
+  if (list.count > kThreadLimit) shared().spill(c, list, kBatch);
+}
+
+#endif
+
+}  // namespace myrmex::scheduler::detail
