@@ -4,7 +4,8 @@ namespace myrmex::mailbox::detail {
 
 Mailbox::~Mailbox() {
   while (Envelope* e = pop_system()) destroy(e);
-  drain();
+  while (drain()) {
+  }
   Envelope* e = head_.next.load(std::memory_order_relaxed);
   while (e) {
     Envelope* next = e->next.load(std::memory_order_relaxed);
@@ -67,12 +68,17 @@ Envelope* Mailbox::pop_system() {
   return e;
 }
 
-void Mailbox::drain() {
-  while (Envelope* e = user_.pop()) {
+bool Mailbox::drain() {
+  // A batch at a time: under a steady stream, draining until empty would never end, and the owner would
+  // never reach a charge point.
+  for (int i = 0; i < kDrainBatch; ++i) {
+    Envelope* e = user_.pop();
+    if (!e) return i > 0;
     e->next.store(nullptr, std::memory_order_relaxed);
     tail_->next.store(e, std::memory_order_relaxed);
     tail_ = e;
   }
+  return true;
 }
 
 Envelope* Mailbox::next_after(Position pos) {
@@ -94,7 +100,9 @@ Envelope* Mailbox::take_after(Position pos) {
 }
 
 void Mailbox::mark(std::uint64_t key) {
-  drain();
+  // Everything that arrived before the reference was made lies before the marker.
+  while (drain()) {
+  }
   marker_ = tail_;
   marker_key_ = key;
 }

@@ -64,7 +64,9 @@ class Mailbox {
   void clear_mark() { marker_ = nullptr; }
 
  private:
-  void drain();  // moves arrived messages to the private list (owner only)
+  static constexpr int kDrainBatch = 256;
+  // drain() moves up to kDrainBatch arrived messages to the private list; false if there were none.
+  bool drain();
 
   // What only a bounded mailbox needs, kept out of line: most mailboxes are unbounded.
   struct Bounds {

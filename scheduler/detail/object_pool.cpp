@@ -114,23 +114,36 @@ Shared& shared() {
   return *s;
 }
 
-// ThreadCache is one thread's free lists; it hands everything back when the thread ends.
-struct ThreadCache {
-  std::array<FreeList, kClasses> lists{};
-  ~ThreadCache() {
+// A thread's free lists. Plain zero-initialised TLS, so the fast paths need no lazy-init guard; the
+// object that hands them back when the thread ends is touched only on the slow path.
+thread_local std::array<FreeList, kClasses> lists;
+
+struct ThreadExit {
+  bool armed = false;
+  ~ThreadExit() {
     for (std::size_t c = 0; c < kClasses; ++c) shared().spill(c, lists[c], lists[c].count);
   }
 };
+thread_local ThreadExit thread_exit;
 
-thread_local ThreadCache cache;
+// The slow paths, kept out of line so the fast ones stay a handful of instructions.
+[[gnu::noinline]] void refill(std::size_t c) {
+  thread_exit.armed = true;
+  shared().refill(c, lists[c]);
+}
+[[gnu::noinline]] void spill(std::size_t c) {
+  thread_exit.armed = true;
+  shared().spill(c, lists[c], kBatch);
+}
 
 }  // namespace
 
 void* pool_allocate(std::size_t size) {
   if (size > kMaxSize) return ::operator new(size);
   std::size_t c = class_of(size);
-  FreeList& list = cache.lists[c];
-  if (!list.head) shared().refill(c, list);
+  FreeList& list = lists[c];
+  if (!list.head) [[unlikely]]
+    refill(c);
   return list.pop();
 }
 
@@ -138,9 +151,10 @@ void pool_free(void* p, std::size_t size) noexcept {
   if (!p) return;
   if (size > kMaxSize) return ::operator delete(p, size);
   std::size_t c = class_of(size);
-  FreeList& list = cache.lists[c];
+  FreeList& list = lists[c];
   list.push(static_cast<FreeObject*>(p));
-  if (list.count > kThreadLimit) shared().spill(c, list, kBatch);
+  if (list.count > kThreadLimit) [[unlikely]]
+    spill(c);
 }
 
 #endif

@@ -233,8 +233,11 @@ Task* Scheduler::try_local() {
     if (Task* t = group_.pop_global()) return t;
   if (Task* t = runnext_) {
     runnext_ = nullptr;
-    inherit_slice_ = true;
-    return t;
+    if (budget_ > 0) {
+      inherit_slice_ = true;
+      return t;
+    }
+    push_local(t);  // the slice it would inherit is spent: it queues like any other task
   }
   if (Task* t = local_.pop()) return t;
   return group_.pop_global_batch(local_);

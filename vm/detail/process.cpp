@@ -125,7 +125,6 @@ mailbox::Envelope* Process::receive(const Matcher& matcher, int& which, std::int
   // stopped, as BEAM's does, so waiting for a rare message costs O(new messages) per wake-up.
   mailbox::detail::Mailbox::Position pos = marker ? mailbox.marked(marker) : mailbox.start();
   for (;;) {
-    look_again();
     if (mailbox.has_system()) handle_signals();
     while (mailbox::Envelope* e = mailbox.next_after(pos)) {
       charge(1);
@@ -139,7 +138,7 @@ mailbox::Envelope* Process::receive(const Matcher& matcher, int& which, std::int
       pos = e;
     }
     if (timeout_ms == 0 || (timeout_ms > 0 && timed_out.load(std::memory_order_acquire))) return nullptr;
-    park();
+    if (may_park()) park();
   }
 }
 
@@ -153,10 +152,9 @@ void Process::sleep(std::int64_t ms) {
     ~Disarm() { sd::TimerWheel::cancel(p.timer); }
   } disarm{*this};
   for (;;) {
-    look_again();
     if (mailbox.has_system()) handle_signals();  // a sleeping process can still be killed
     if (timed_out.load(std::memory_order_acquire)) return;
-    park();
+    if (may_park()) park();
   }
 }
 
@@ -168,9 +166,11 @@ bool Process::run_behaviour() {
     if (stopping_) return true;
   }
   for (;;) {
-    look_again();
     if (mailbox.has_system()) handle_signals();
-    if (!mailbox.next_after(mailbox.start())) return false;  // idle at top level: give the stack back
+    if (!mailbox.next_after(mailbox.start())) {
+      if (may_park()) return false;  // idle at top level: give the stack back
+      continue;
+    }
     charge(1);
     Message m(mailbox.take_after(mailbox.start()));
     took_message();

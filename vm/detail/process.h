@@ -45,10 +45,25 @@ class Process final : public scheduler::detail::Task {
       scheduler::detail::Scheduler::switch_out(*this, scheduler::detail::SwitchReason::yield);
   }
   // park() suspends until notified (a message, a signal, a timer, room in a mailbox).
-  void park() { scheduler::detail::Scheduler::switch_out(*this, scheduler::detail::SwitchReason::park); }
-  // look_again() resets the "notified" flag before a mailbox scan, so a message pushed after the scan
-  // still stops the next park().
-  void look_again() { state.exchange(scheduler::detail::TaskState::running, std::memory_order_acq_rel); }
+  // A park and the resume after it are charged as the work they are (two context switches and a trip
+  // through the scheduler loop, ~kParkCost small function calls). Without this, a pair of processes
+  // handing a slice back and forth through runnext would hold the scheduler for far longer than a
+  // process whose reductions are plain computation (DESIGN.md: W6).
+  static constexpr int kParkCost = 10;
+  void park() {
+    scheduler->charge(kParkCost);
+    scheduler::detail::Scheduler::switch_out(*this, scheduler::detail::SwitchReason::park);
+  }
+  // may_park() is called when the process found nothing to do. True: no notification came since it last
+  // looked, so it may park (a notification racing with the park makes the park fail and requeues it).
+  // False: something was notified meanwhile; the flag is reset and the caller must look again. Looking
+  // again only then, not before every scan, spares senders and receiver an atomic RMW per message.
+  bool may_park() {
+    using scheduler::detail::TaskState;
+    if (state.load(std::memory_order_acquire) == TaskState::running) return true;
+    state.exchange(TaskState::running, std::memory_order_acq_rel);
+    return false;
+  }
   mailbox::Envelope* receive(const Matcher& matcher, int& which, std::int64_t timeout_ms,
                              std::uint64_t marker);
   void sleep(std::int64_t ms);
