@@ -181,6 +181,53 @@ TEST_CASE("fairness: a process spinning on consume() does not starve two that ex
   CHECK(spins > 0);
 }
 
+TEST_CASE("fairness: a pair handing its slice to each other through runnext still yields to a spinner") {
+  // One scheduler: interleaving follows reductions, not time, so the counts below are deterministic. The
+  // pair's slice (4000 reductions, ~26 a round trip) lasts ~150 round trips; then the spinner gets a
+  // slice of 400 consume(10) calls. Inheriting the slice must never renew it.
+  myrmex::Node node(config(1));
+  std::atomic<bool> stop{false};
+  std::atomic<long> spins{0};
+  long spins_during = -1;
+  node.spawn([&] {
+    while (!stop) {
+      myrmex::consume(10);
+      ++spins;
+    }
+  });
+  node.run([&] {
+    Pid echo = myrmex::spawn([] {
+      for (;;) myrmex::receive([](Pid from) { myrmex::send(from, 0); });
+    });
+    long before = spins;
+    for (int i = 0; i < 2000; ++i) {
+      myrmex::send(echo, myrmex::self());
+      myrmex::receive([](int) {});
+    }
+    spins_during = spins - before;
+    stop = true;
+  });
+  CHECK(spins_during >= 800);  // at least one spinner slice per 1000 round trips
+}
+
+TEST_CASE("a yielding process waits behind everything queued, the global queue included") {
+  // 2000 new processes overflow the local run queue (256) into the global one; a yielder alone in its
+  // local queue must not be picked again and again before them.
+  myrmex::Node node(config(1));
+  const long n = 2000;
+  std::atomic<long> started{0};
+  long yields = 0;
+  node.run([&] {
+    for (long i = 0; i < n; ++i) myrmex::spawn([&] { ++started; });
+    while (started < n) {
+      myrmex::yield();
+      ++yields;
+    }
+  });
+  CHECK(started == n);
+  CHECK(yields <= 4);
+}
+
 TEST_CASE("the blocking pool keeps the scheduler free") {
   myrmex::Node node(config(1));
   std::atomic<bool> pingpong_done{false};

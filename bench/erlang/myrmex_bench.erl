@@ -1,0 +1,430 @@
+%% Erlang/OTP side of the Myrmex benchmark suite: workloads W1-W6 of ../shared/BENCH.md (from the
+%% repository root) and an idle check. Each figure is one JSON line on stdout, in the same format and with
+%% the same params text as the C++ side, so bench/run can pair them.
+%%
+%% Build and run (S = scheduler count; pass the same value as schedulers=):
+%%
+%%   erlc -o OUTDIR bench/erlang/myrmex_bench.erl
+%%   erl -noshell +S S:S +P 20000000 -pa OUTDIR -run myrmex_bench main <workload> key=value ...
+%%
+%% Workloads and their arguments (defaults in brackets; schedulers defaults to schedulers_online):
+%%   w1   n=[1000000] schedulers=                     spawn / memory / exit; one repetition per OS process
+%%   w2   n=[10000] m=[100] schedulers= reps=[3]      ring: setup per process, token hop
+%%   w3   round_trips=[1000000] schedulers= reps=[3]  ping-pong
+%%   w4   k=[4] m=[1000000] schedulers= reps=[3]      fan-in of k senders into one receiver
+%%   w5   calls=[10000] schedulers= reps=[3]          call latency: empty, caller_100k, server_100k
+%%   w6   round_trips=[100000] reps=[3]               ping-pong beside 0 and 1 spinner; run with +S 1:1
+%%   idle n=[1000000] seconds=[10] schedulers=        CPU use of n blocked processes
+%%
+%% Timed workloads run one untimed warm-up, then reps timed repetitions; median/min/max are over those.
+%% W5 server_100k scans 100k queued messages on every call (10k calls = 1e9 skipped messages): about
+%% 0.5 ms per call, so 4-7 s per repetition and ~25 s for all of w5 on a loaded 2-core VM; that cost is the
+%% point of the case, so it is not scaled down.
+-module(myrmex_bench).
+
+-export([main/0, main/1]).
+
+-define(USAGE,
+        "usage: erl -noshell +S S:S +P 20000000 -pa DIR -run myrmex_bench main WORKLOAD key=value ...~n"
+        "  w1   n=1000000 schedulers=S~n"
+        "  w2   n=10000 m=100 schedulers=S reps=3~n"
+        "  w3   round_trips=1000000 schedulers=S reps=3~n"
+        "  w4   k=4 m=1000000 schedulers=S reps=3~n"
+        "  w5   calls=10000 schedulers=S reps=3~n"
+        "  w6   round_trips=100000 reps=3   (run with +S 1:1)~n"
+        "  idle n=1000000 seconds=10 schedulers=S~n").
+
+%% Messages put into a mailbox to stay there unread (W5).
+-define(JUNK, 100000).
+
+%%% Entry point and arguments
+
+%% -run calls main/0 when no words follow the function name.
+main() ->
+    usage().
+
+main([Workload | Words]) ->
+    case spec(Workload) of
+        undefined -> usage();
+        Spec -> run(Workload, parse(Spec, Words))
+    end;
+main([]) ->
+    usage().
+
+%% The keys each workload accepts, in order, with defaults (`schedulers` is filled in by parse/2).
+spec("w1") -> [{"n", 1000000}, {"schedulers", default}];
+spec("w2") -> [{"n", 10000}, {"m", 100}, {"schedulers", default}, {"reps", 3}];
+spec("w3") -> [{"round_trips", 1000000}, {"schedulers", default}, {"reps", 3}];
+spec("w4") -> [{"k", 4}, {"m", 1000000}, {"schedulers", default}, {"reps", 3}];
+spec("w5") -> [{"calls", 10000}, {"schedulers", default}, {"reps", 3}];
+spec("w6") -> [{"round_trips", 100000}, {"reps", 3}];
+spec("idle") -> [{"n", 1000000}, {"seconds", 10}, {"schedulers", default}];
+spec(_) -> undefined.
+
+%% parse/2 returns the values of Spec's keys in Spec's order; every value is a positive integer.
+parse(Spec, Words) ->
+    Given = [split(Word) || Word <- Words],
+    case [Key || {Key, _} <- Given, not lists:keymember(Key, 1, Spec)] of
+        [] -> ok;
+        _Unknown -> usage()
+    end,
+    [value(Key, Default, Given) || {Key, Default} <- Spec].
+
+split(Word) ->
+    case string:split(Word, "=") of
+        [Key, Value] -> {Key, Value};
+        _ -> usage()
+    end.
+
+value(Key, Default, Given) ->
+    case lists:keyfind(Key, 1, Given) of
+        {_, Text} -> positive_integer(Text);
+        false when Default =:= default -> erlang:system_info(schedulers_online);
+        false -> Default
+    end.
+
+positive_integer(Text) ->
+    try list_to_integer(Text) of
+        N when N > 0 -> N;
+        _ -> usage()
+    catch
+        error:badarg -> usage()
+    end.
+
+usage() ->
+    io:format(standard_error, ?USAGE, []),
+    halt(2).
+
+%% run/2 prints the workload's figures and halts; a crash halts with status 1 instead of leaving the node
+%% running (which is what -run does by default).
+run(Workload, Values) ->
+    try
+        workload(Workload, Values),
+        halt(0)
+    catch
+        Class:Reason:Stack ->
+            io:format(standard_error, "myrmex_bench ~s: ~p:~p~n~p~n", [Workload, Class, Reason, Stack]),
+            halt(1)
+    end.
+
+workload("w1", [N, S]) -> w1(N, S);
+workload("w2", [N, M, S, Reps]) -> w2(N, M, S, Reps);
+workload("w3", [RoundTrips, S, Reps]) -> w3(RoundTrips, S, Reps);
+workload("w4", [K, M, S, Reps]) -> w4(K, M, S, Reps);
+workload("w5", [Calls, S, Reps]) -> w5(Calls, S, Reps);
+workload("w6", [RoundTrips, Reps]) -> w6(RoundTrips, Reps);
+workload("idle", [N, Seconds, S]) -> idle(N, Seconds, S).
+
+%%% W1: spawn n processes, memory per process, exit
+
+w1(N, S) ->
+    Params = [{"n", N}, {"schedulers", S}],
+    Counters = counters:new(2, []),
+    Baseline = erlang:system_info(process_count),
+    erlang:garbage_collect(),
+    RssBefore = rss_bytes(),
+    T0 = now_ns(),
+    Pids = spawn_blocked(N, Counters),
+    wait_counter(Counters, 1, N),
+    T1 = now_ns(),
+    RssBlocked = rss_bytes(),
+    T2 = now_ns(),
+    [Pid ! stop || Pid <- Pids],
+    wait_counter(Counters, 2, N),
+    wait_process_count(Baseline),
+    T3 = now_ns(),
+    figure("W1.spawn", Params, "ns/proc", [(T1 - T0) / N]),
+    figure("W1.mem_rss", Params, "B/proc", [(RssBlocked - RssBefore) / N]),
+    figure("W1.exit", Params, "ns/proc", [(T3 - T2) / N]).
+
+%% spawn_blocked/2 spawns N processes that bump counter 1, block until `stop`, then bump counter 2.
+spawn_blocked(N, Counters) ->
+    [spawn(fun() -> blocked(Counters) end) || _ <- lists:seq(1, N)].
+
+blocked(Counters) ->
+    counters:add(Counters, 1, 1),
+    receive
+        stop -> counters:add(Counters, 2, 1)
+    end.
+
+%% The pollers yield between looks so that, on one scheduler, the processes they wait for get to run.
+wait_counter(Counters, Index, Target) ->
+    case counters:get(Counters, Index) >= Target of
+        true -> ok;
+        false -> erlang:yield(), wait_counter(Counters, Index, Target)
+    end.
+
+wait_process_count(Target) ->
+    case erlang:system_info(process_count) =< Target of
+        true -> ok;
+        false -> erlang:yield(), wait_process_count(Target)
+    end.
+
+%%% W2: ring of n processes, a token goes m times around
+
+w2(N, M, S, Reps) ->
+    Samples = repeat(Reps, fun() -> ring(N, M) end),
+    {Setup, Hop} = lists:unzip(Samples),
+    Params = [{"n", N}, {"m", M}, {"schedulers", S}],
+    figure("W2.ring", Params, "ns/hop", Hop),
+    figure("W2.setup", Params, "ns/proc", Setup).
+
+%% ring/2 builds a fresh ring, runs the token around it, tears it down and returns
+%% {setup ns per process, ns per hop}.
+ring(N, M) ->
+    Home = self(),
+    Baseline = erlang:system_info(process_count),
+    T0 = now_ns(),
+    % The first node learns its successor, the last node spawned, once that exists.
+    First = spawn(fun() -> receive {next, Next} -> ring_node(Next, Home) end end),
+    Last = chain(N - 1, First, Home),
+    First ! {next, Last},
+    T1 = now_ns(),
+    Last ! N * M,
+    receive ring_done -> ok end,
+    T2 = now_ns(),
+    Last ! stop,
+    wait_process_count(Baseline),
+    {(T1 - T0) / N, (T2 - T1) / (N * M)}.
+
+%% chain/3 spawns K more nodes, each sending to the one spawned before it, and returns the last one.
+chain(0, Prev, _Home) ->
+    Prev;
+chain(K, Prev, Home) ->
+    chain(K - 1, spawn(fun() -> ring_node(Prev, Home) end), Home).
+
+%% The token counts the hops still to go; the node that takes the last one tells Home. `stop` goes once
+%% around, taking every node down with it.
+ring_node(Next, Home) ->
+    receive
+        1 -> Home ! ring_done, ring_node(Next, Home);
+        Hops when is_integer(Hops) -> Next ! Hops - 1, ring_node(Next, Home);
+        stop -> Next ! stop
+    end.
+
+%%% W3: ping-pong
+
+w3(RoundTrips, S, Reps) ->
+    Samples = repeat(Reps, fun() -> pingpong(RoundTrips) end),
+    figure("W3.pingpong", [{"schedulers", S}], "ns/rt", Samples).
+
+%% pingpong/1 is ns per round trip over RoundTrips round trips between two fresh processes.
+pingpong(RoundTrips) ->
+    {Ns, 0} = pingpong(RoundTrips, fun() -> 0 end),
+    Ns / RoundTrips.
+
+%% pingpong/2 returns {ns, Probe() delta} over the same RoundTrips round trips (W6 probes the spinner's
+%% counter).
+pingpong(RoundTrips, Probe) ->
+    Home = self(),
+    spawn(fun() ->
+              Ping = self(),
+              Pong = spawn(fun() -> pong(Ping) end),
+              P0 = Probe(),
+              T0 = now_ns(),
+              ping(Pong, RoundTrips),
+              T1 = now_ns(),
+              P1 = Probe(),
+              Pong ! stop,
+              Home ! {pingpong, T1 - T0, P1 - P0}
+          end),
+    receive {pingpong, Ns, ProbeDelta} -> {Ns, ProbeDelta} end.
+
+ping(_Pong, 0) ->
+    ok;
+ping(Pong, K) ->
+    Pong ! K,
+    receive K -> ping(Pong, K - 1) end.
+
+pong(Ping) ->
+    receive
+        stop -> ok;
+        K -> Ping ! K, pong(Ping)
+    end.
+
+%%% W4: fan-in
+
+w4(K, M, S, Reps) ->
+    Samples = repeat(Reps, fun() -> fanin(K, M) end),
+    figure("W4.fanin", [{"k", K}, {"m", M}, {"schedulers", S}], "msg/s", Samples).
+
+%% fanin/2 returns messages per second from releasing the K senders until the receiver has counted K*M.
+fanin(K, M) ->
+    Home = self(),
+    Receiver = spawn(fun() -> count(K * M), Home ! fanin_done end),
+    Senders = [spawn(fun() -> receive go -> send_n(Receiver, M) end end) || _ <- lists:seq(1, K)],
+    T0 = now_ns(),
+    [Sender ! go || Sender <- Senders],
+    receive fanin_done -> ok end,
+    K * M / ((now_ns() - T0) / 1.0e9).
+
+send_n(_To, 0) ->
+    ok;
+send_n(To, I) ->
+    To ! I,
+    send_n(To, I - 1).
+
+count(0) ->
+    ok;
+count(Left) ->
+    receive _ -> count(Left - 1) end.
+
+%%% W5: call latency with junk in the caller's or the server's mailbox
+
+w5(Calls, S, Reps) ->
+    [figure("W5.call", [{"case", Case}, {"schedulers", S}], "ns/call", call_case(Case, Calls, Reps))
+     || Case <- ["empty", "caller_100k", "server_100k"]].
+
+%% call_case/3 makes a fresh server and caller, fills the mailbox the case names, and returns the caller's
+%% timed repetitions (ns per call).
+call_case(Case, Calls, Reps) ->
+    Home = self(),
+    Server = spawn(fun server/0),
+    spawn(fun() ->
+              fill(Case, Server),
+              Home ! {calls, repeat(Reps, fun() -> timed_calls(Server, Calls) end)}
+          end),
+    receive {calls, Samples} -> ok end,
+    exit(Server, kill),
+    Samples.
+
+fill("empty", _Server) -> ok;
+fill("caller_100k", _Server) -> send_junk(self(), ?JUNK);
+fill("server_100k", Server) -> send_junk(Server, ?JUNK).
+
+send_junk(_To, 0) ->
+    ok;
+send_junk(To, I) ->
+    To ! {junk, I},
+    send_junk(To, I - 1).
+
+timed_calls(Server, Calls) ->
+    T0 = now_ns(),
+    call_n(Server, Calls),
+    (now_ns() - T0) / Calls.
+
+call_n(_Server, 0) ->
+    ok;
+call_n(Server, I) ->
+    I = call(Server, I),
+    call_n(Server, I - 1).
+
+%% The raw call, as Myrmex's call() does it: no monitor. Because the receive matches a reference made in
+%% the same function, the compiler marks the queue before the send and the receive skips older messages.
+call(Server, Request) ->
+    Ref = make_ref(),
+    Server ! {call, self(), Ref, Request},
+    receive {Ref, Reply} -> Reply end.
+
+%% The server's receive is selective: it walks past any junk on every call.
+server() ->
+    receive
+        {call, From, Ref, Request} -> From ! {Ref, Request}, server()
+    end.
+
+%%% W6: ping-pong on one scheduler beside a spinning process
+
+w6(RoundTrips, Reps) ->
+    erlang:system_info(schedulers_online) =:= 1 orelse
+        io:format(standard_error, "myrmex_bench w6: meant for +S 1:1, running on ~b schedulers~n",
+                  [erlang:system_info(schedulers_online)]),
+    Alone = repeat(Reps, fun() -> pingpong(RoundTrips) end),
+    figure("W6.pingpong", [{"spin", 0}, {"schedulers", 1}], "ns/rt", Alone),
+    Spins = atomics:new(1, []),
+    Spinner = spawn(fun() -> spin(Spins, 1000, 1) end),
+    Rate = spin_rate(Spins, 300),
+    Probe = fun() -> atomics:get(Spins, 1) end,
+    Beside = repeat(Reps, fun() ->
+                              {Ns, Bumps} = pingpong(RoundTrips, Probe),
+                              {Ns / RoundTrips, 100 * Bumps / (Rate * Ns)}
+                          end),
+    exit(Spinner, kill),
+    {PingPong, Share} = lists:unzip(Beside),
+    figure("W6.pingpong", [{"spin", 1}, {"schedulers", 1}], "ns/rt", PingPong),
+    figure("W6.spinner_share", [{"spin", 1}, {"schedulers", 1}], "%", Share).
+
+%% spin/3 loops forever doing arithmetic, never receiving; every 1000 iterations it bumps the counter.
+%% X stays below 2^20 so the arithmetic never leaves small integers: a bignum would make each iteration
+%% (one reduction) far slower and so stretch the spinner's time slice.
+spin(Spins, 0, X) ->
+    atomics:add(Spins, 1, 1),
+    spin(Spins, 1000, X);
+spin(Spins, I, X) ->
+    spin(Spins, I - 1, (X * 31 + 7) band 16#fffff).
+
+%% spin_rate/2 is the spinner's counter bumps per ns while it has the scheduler to itself for Ms.
+spin_rate(Spins, Ms) ->
+    C0 = atomics:get(Spins, 1),
+    T0 = now_ns(),
+    timer:sleep(Ms),
+    (atomics:get(Spins, 1) - C0) / (now_ns() - T0).
+
+%%% idle: CPU use of n blocked processes
+
+idle(N, Seconds, S) ->
+    Counters = counters:new(2, []),
+    spawn_blocked(N, Counters),
+    wait_counter(Counters, 1, N),
+    timer:sleep(1000),
+    Cpu0 = cpu_ticks(),
+    T0 = now_ns(),
+    timer:sleep(Seconds * 1000),
+    CpuSeconds = (cpu_ticks() - Cpu0) / 100,
+    WallSeconds = (now_ns() - T0) / 1.0e9,
+    figure("idle.cpu", [{"n", N}, {"schedulers", S}], "%", [100 * CpuSeconds / WallSeconds]).
+
+%%% Measuring
+
+now_ns() ->
+    erlang:monotonic_time(nanosecond).
+
+%% repeat/2 runs Once one untimed time (warm-up), then Reps times, and returns what the timed runs returned.
+repeat(Reps, Once) ->
+    Once(),
+    [Once() || _ <- lists:seq(1, Reps)].
+
+%% rss_bytes/0 is this OS process's resident set size (VmRSS in /proc/self/status).
+rss_bytes() ->
+    {ok, Status} = file:read_file("/proc/self/status"),
+    {match, [Kb]} = re:run(Status, "VmRSS:\\s*(\\d+)", [{capture, all_but_first, list}]),
+    list_to_integer(Kb) * 1024.
+
+%% cpu_ticks/0 is this OS process's utime + stime in clock ticks (100 Hz), fields 14 and 15 of
+%% /proc/self/stat; counting starts past the last ')' because the command name may hold spaces.
+cpu_ticks() ->
+    {ok, Stat} = file:read_file("/proc/self/stat"),
+    [_, AfterName] = string:split(binary_to_list(Stat), ")", trailing),
+    % AfterName starts with field 3 (state), so fields 14 and 15 are its 12th and 13th words.
+    Fields = string:lexemes(AfterName, " \n"),
+    list_to_integer(lists:nth(12, Fields)) + list_to_integer(lists:nth(13, Fields)).
+
+%%% Output
+
+%% figure/4 prints one result line; median/min/max are over Samples.
+figure(Item, Params, Unit, Samples) ->
+    Sorted = lists:sort(Samples),
+    Line = ["{\"impl\":\"erlang\",\"item\":\"", Item, "\",\"params\":", params(Params),
+            ",\"median\":", number(median(Sorted)), ",\"min\":", number(hd(Sorted)),
+            ",\"max\":", number(lists:last(Sorted)), ",\"n\":", integer_to_list(length(Sorted)),
+            ",\"unit\":\"", Unit, "\"}\n"],
+    io:put_chars(Line).
+
+params(Params) ->
+    ["{", lists:join(",", [["\"", Key, "\":", param(Value)] || {Key, Value} <- Params]), "}"].
+
+param(Value) when is_integer(Value) -> integer_to_list(Value);
+param(Value) -> ["\"", Value, "\""].
+
+median(Sorted) ->
+    Len = length(Sorted),
+    case Len rem 2 of
+        1 -> lists:nth(Len div 2 + 1, Sorted);
+        0 -> (lists:nth(Len div 2, Sorted) + lists:nth(Len div 2 + 1, Sorted)) / 2
+    end.
+
+%% number/1 prints about six significant digits, like the C++ side's %.6g.
+number(X) when X == 0 ->
+    "0";
+number(X) ->
+    Decimals = max(0, 5 - floor(math:log10(abs(X)))),
+    float_to_list(float(X), [{decimals, Decimals}, compact]).
