@@ -2,10 +2,9 @@
 // a futex pays at least the futex round trip to wake one, and one that spins instead pays at least the
 // spinning hand-off; so no cross-scheduler message that finds its receiver's scheduler asleep (or spinning)
 // can be answered faster.
-//  - futex: each thread sleeps in FUTEX_WAIT_PRIVATE until the other sets its word and calls
-//  FUTEX_WAKE_PRIVATE,
-//    with the two threads pinned to different CPUs, then to the same one;
-//  - spin: the same hand-off with both threads spinning (pause) on their word, on different CPUs.
+//  - futex: each thread sleeps in FUTEX_WAIT_PRIVATE until the other moves the shared word on and calls
+//    FUTEX_WAKE_PRIVATE, with the two threads pinned to different CPUs, then to the same one;
+//  - spin: the same hand-off with both threads spinning (pause) on the word, on different CPUs.
 //
 //   myrmex-bench limit_futex round_trips=20000 reps=5
 #include <linux/futex.h>
@@ -27,41 +26,39 @@ namespace myrmex::bench {
 
 namespace {
 
-// Slot is one thread's wake-up word: the other thread sets it to 1 to hand over, its owner resets it to 0.
-struct alignas(64) Slot {
-  std::atomic<std::uint32_t> word{0};
+// Baton is the one word the two threads pass control through: each hands over by storing the next count and
+// then waits until the count moves past the one it stored. One word and no reset store, so one cache line
+// changes hands per hand-off, the least any hand-off can move.
+struct alignas(64) Baton {
+  std::atomic<std::uint32_t> count{0};
 };
 
-void futex(Slot& s, int op, std::uint32_t value) {
-  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&s.word), op, value, nullptr, nullptr, 0);
+void futex(Baton& b, int op, std::uint32_t value) {
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&b.count), op, value, nullptr, nullptr, 0);
 }
 
-// Acquire on the waiting side, release on the handing side: what the hander wrote before is seen after the
-// wait.
-void futex_wait(Slot& s) {
-  while (s.word.load(std::memory_order_acquire) == 0) futex(s, FUTEX_WAIT_PRIVATE, 0);
-  s.word.store(0,
-               std::memory_order_relaxed);  // only the owner writes 0, and the other waits for our hand-off
+// Release on the hand, acquire on the wait: what one thread wrote before handing over is seen after the wait.
+void futex_wait(Baton& b, std::uint32_t handed) {
+  while (b.count.load(std::memory_order_acquire) == handed) futex(b, FUTEX_WAIT_PRIVATE, handed);
 }
 
-void futex_hand(Slot& s) {
-  s.word.store(1, std::memory_order_release);
-  futex(s, FUTEX_WAKE_PRIVATE, 1);
+void futex_hand(Baton& b, std::uint32_t count) {
+  b.count.store(count, std::memory_order_release);
+  futex(b, FUTEX_WAKE_PRIVATE, 1);
 }
 
-void spin_wait(Slot& s) {
-  while (s.word.load(std::memory_order_acquire) == 0) __builtin_ia32_pause();
-  s.word.store(0, std::memory_order_relaxed);
+void spin_wait(Baton& b, std::uint32_t handed) {
+  while (b.count.load(std::memory_order_acquire) == handed) __builtin_ia32_pause();
 }
 
-void spin_hand(Slot& s) {
-  s.word.store(1, std::memory_order_release);
+void spin_hand(Baton& b, std::uint32_t count) {
+  b.count.store(count, std::memory_order_release);
 }
 
-// Handoff is a way to wait for the other thread and to hand over to it.
+// Handoff is a way to hand the baton to the other thread and to wait for it back.
 struct Handoff {
-  void (*wait)(Slot&);
-  void (*hand)(Slot&);
+  void (*wait)(Baton&, std::uint32_t handed);
+  void (*hand)(Baton&, std::uint32_t count);
 };
 
 constexpr Handoff kFutex{futex_wait, futex_hand};
@@ -92,25 +89,28 @@ void pin(int cpu) {
 // round_trip_ns() runs `round_trips` hand-offs there and back between a thread on `cpu_a` and one on `cpu_b`,
 // and returns ns per round trip.
 double round_trip_ns(const Handoff& how, long round_trips, int cpu_a, int cpu_b) {
-  Slot a, b;
+  // Round trip i hands the baton over with count 2i + 1 and back with 2i + 2; round trip 0 is untimed, so
+  // both threads are running and pinned when the clock starts.
+  Baton baton;
   std::thread echo([&] {
     pin(cpu_b);
     for (long i = 0; i <= round_trips; ++i) {
-      how.wait(b);
-      how.hand(a);
+      auto back = static_cast<std::uint32_t>(2 * i);
+      how.wait(baton, back);
+      how.hand(baton, back + 2);
     }
   });
   double ns = 0;
   std::thread ping([&] {
     pin(cpu_a);
-    // Untimed first round trip: both threads are then running and pinned.
-    how.hand(b);
-    how.wait(a);
+    auto round_trip = [&](long i) {
+      auto there = static_cast<std::uint32_t>(2 * i + 1);
+      how.hand(baton, there);
+      how.wait(baton, there);
+    };
+    round_trip(0);
     Stopwatch clock;
-    for (long i = 0; i < round_trips; ++i) {
-      how.hand(b);
-      how.wait(a);
-    }
+    for (long i = 1; i <= round_trips; ++i) round_trip(i);
     ns = clock.ns() / static_cast<double>(round_trips);
   });
   ping.join();
