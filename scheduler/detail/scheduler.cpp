@@ -133,6 +133,7 @@ void Scheduler::run_loop() {
 
 void Scheduler::run(Task* task) {
   if (!inherit_slice_ || budget_ <= 0) budget_ = group_.config_.reductions;
+  budget_at_switch_in_ = budget_;
   // acq_rel RMW: pairs with notify()'s RMW, so a message pushed before a notify that saw `runnable` is
   // visible to the mailbox scan that follows.
   task->state.exchange(TaskState::running, std::memory_order_acq_rel);
@@ -154,6 +155,9 @@ void Scheduler::run(Task* task) {
   running_ = nullptr;
   running_id_.store(0, std::memory_order_relaxed);
   task->context = t.from;
+  const auto spent = static_cast<std::uint64_t>(budget_at_switch_in_ - budget_);
+  task->reductions.store(task->reductions.load(std::memory_order_relaxed) + spent, std::memory_order_relaxed);
+  reductions_.store(reductions_.load(std::memory_order_relaxed) + spent, std::memory_order_relaxed);
   after_switch(task, static_cast<SwitchReason>(reinterpret_cast<std::uintptr_t>(t.data)));
 }
 

@@ -49,11 +49,10 @@ class Scheduler {
 
   // ---- Fiber side: called by the running task on this scheduler. ----
   // charge() spends `n` reductions; returns true when the slice is spent.
+  // What was spent is added to the task's and the scheduler's totals when the task switches out.
   bool charge(int n) {
     budget_ -= n;
     progress_.store(progress_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    reductions_.store(reductions_.load(std::memory_order_relaxed) + static_cast<std::uint64_t>(n),
-                      std::memory_order_relaxed);
     return budget_ <= 0;
   }
   // switch_out() returns to the scheduler loop for `why`; returns when the task is resumed (maybe on
@@ -92,6 +91,7 @@ class Scheduler {
   RunQueue local_;
   Task* runnext_ = nullptr;  // woken by the running task: runs next, inheriting the slice
   int budget_ = 0;
+  int budget_at_switch_in_ = 0;  // budget_ when the running task was switched in
   std::uint32_t ticks_ = 0;
   bool spinning_ = false;
   Task* running_ = nullptr;

@@ -51,7 +51,7 @@ class Task {
   // Key under which reports name the task (the vm stores the PID here).
   std::uint64_t id = 0;
 
-  // Cumulative reductions, written by the running task, read by process_info from anywhere.
+  // Cumulative reductions, added by its scheduler each time it switches out; read by process_info.
   std::atomic<std::uint64_t> reductions{0};
   // Times the task resumed on a different scheduler than last time.
   std::atomic<std::uint32_t> migrations{0};

@@ -35,9 +35,6 @@ class Process final : public scheduler::detail::Task {
   // charge() spends reductions: handles pending system signals (may throw ExitUnwind) and yields when
   // the slice is spent.
   void charge(int reductions) {
-    this->reductions.store(
-        this->reductions.load(std::memory_order_relaxed) + static_cast<std::uint64_t>(reductions),
-        std::memory_order_relaxed);
     bool spent = scheduler->charge(reductions);
     if (mailbox.has_system() || pending_exit_) [[unlikely]]
       handle_signals();
