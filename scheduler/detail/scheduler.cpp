@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <utility>
 
 #include "scheduler/detail/watchdog.h"
 
@@ -94,15 +95,68 @@ void Scheduler::fiber_entry(Transfer t) {
   Task* task = static_cast<Task*>(t.data);
   landed(task->sanitizer);
   task->scheduler->loop_context_ = t.from;
-  FiberEnd how = task->run_fiber();
-  end_fiber(*task, how == FiberEnd::hibernate ? SwitchReason::end_hibernate : SwitchReason::end_finished);
+  for (;;) {
+    FiberEnd how = task->run_fiber();
+    if (how != FiberEnd::hibernate) end_fiber(*task, SwitchReason::end_finished);
+    // The activation left nothing on this stack. If the task woken to run next also needs a fresh fiber,
+    // it runs its activation right here: no switch at all (a ring of behaviours hops this way).
+    Scheduler* s = task->scheduler;
+    Task* next = s->runnext_;
+    if (!next || next->context || s->budget_ <= 0) end_fiber(*task, SwitchReason::end_hibernate);
+    s->runnext_ = nullptr;
+    s->pass_fiber(*task, *next);
+    task = next;
+  }
 }
+
+void Scheduler::pass_fiber(Task& from, Task& to) {
+  to.stack = std::exchange(from.stack, nullptr);
+  to.sanitizer = from.sanitizer;
+  from.sanitizer = {};
+  from.context = nullptr;
+  from.holds_stack.store(false, std::memory_order_relaxed);
+  to.holds_stack.store(true, std::memory_order_relaxed);
+  switched_out(from);
+  switch_in(to);
+  finish_park(&from);
+}
+
+namespace {
+// What a fiber that parks passes to the fiber it hands the scheduler to.
+struct Handoff {
+  Task* parked;
+};
+}  // namespace
 
 void Scheduler::switch_out(Task& task, SwitchReason why) {
   Scheduler* s = task.scheduler;
   Transfer t = switch_context(s->loop_context_, reinterpret_cast<void*>(why), task.sanitizer, s->sanitizer_);
   // Resumed, maybe by another scheduler: it set task.scheduler before jumping here.
-  task.scheduler->loop_context_ = t.from;
+  task.scheduler->resumed(task, t);
+}
+
+void Scheduler::park(Task& task) {
+  Scheduler* s = task.scheduler;
+  Task* next = s->runnext_;
+  if (!next || !next->context || s->budget_ <= 0) return switch_out(task, SwitchReason::park);
+  s->runnext_ = nullptr;
+  s->switched_out(task);
+  s->switch_in(*next);
+  Handoff handoff{&task};
+  Transfer t = switch_context(next->context, &handoff, task.sanitizer, next->sanitizer);
+  task.scheduler->resumed(task, t);
+}
+
+void Scheduler::resumed(Task& task, Transfer t) {
+  if (t.data == &task) {  // the loop's run() resumed us
+    loop_context_ = t.from;
+    return;
+  }
+  // A parking fiber jumped here directly. Its stack is no longer in use, so it may now be marked waiting
+  // (from then on another scheduler may resume it: read the hand-off record first).
+  Task* parked = static_cast<Handoff*>(t.data)->parked;
+  parked->context = t.from;
+  after_switch(parked, SwitchReason::park);
 }
 
 void Scheduler::end_fiber(Task& task, SwitchReason why) {
@@ -131,20 +185,30 @@ void Scheduler::run_loop() {
   tls_scheduler = nullptr;
 }
 
-void Scheduler::run(Task* task) {
-  if (!inherit_slice_ || budget_ <= 0) budget_ = group_.config_.reductions;
+void Scheduler::switch_in(Task& task) {
   budget_at_switch_in_ = budget_;
   // acq_rel RMW: pairs with notify()'s RMW, so a message pushed before a notify that saw `runnable` is
   // visible to the mailbox scan that follows.
-  task->state.exchange(TaskState::running, std::memory_order_acq_rel);
-  if (task->scheduler != this) {
-    if (task->scheduler) task->migrations.fetch_add(1, std::memory_order_relaxed);
-    task->scheduler = this;
+  task.state.exchange(TaskState::running, std::memory_order_acq_rel);
+  if (task.scheduler != this) {
+    if (task.scheduler) task.migrations.fetch_add(1, std::memory_order_relaxed);
+    task.scheduler = this;
   }
-  running_ = task;
-  running_id_.store(task->id, std::memory_order_relaxed);
+  running_ = &task;
+  running_id_.store(task.id, std::memory_order_relaxed);
   progress_.store(progress_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   switches_.store(switches_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
+void Scheduler::switched_out(Task& task) {
+  const auto spent = static_cast<std::uint64_t>(budget_at_switch_in_ - budget_);
+  task.reductions.store(task.reductions.load(std::memory_order_relaxed) + spent, std::memory_order_relaxed);
+  reductions_.store(reductions_.load(std::memory_order_relaxed) + spent, std::memory_order_relaxed);
+}
+
+void Scheduler::run(Task* task) {
+  if (!inherit_slice_ || budget_ <= 0) budget_ = group_.config_.reductions;
+  switch_in(*task);
   if (!task->context) {
     task->stack = group_.stacks_.acquire(stacks_);
     task->holds_stack.store(true, std::memory_order_relaxed);
@@ -152,13 +216,13 @@ void Scheduler::run(Task* task) {
     task->context = make_context(task->stack->top(), task->stack->size, &fiber_entry);
   }
   Transfer t = switch_context(task->context, task, sanitizer_, task->sanitizer);
+  // The task that came back need not be `task`: parking fibers hand the scheduler to each other.
+  Task* out = running_;
   running_ = nullptr;
   running_id_.store(0, std::memory_order_relaxed);
-  task->context = t.from;
-  const auto spent = static_cast<std::uint64_t>(budget_at_switch_in_ - budget_);
-  task->reductions.store(task->reductions.load(std::memory_order_relaxed) + spent, std::memory_order_relaxed);
-  reductions_.store(reductions_.load(std::memory_order_relaxed) + spent, std::memory_order_relaxed);
-  after_switch(task, static_cast<SwitchReason>(reinterpret_cast<std::uintptr_t>(t.data)));
+  out->context = t.from;
+  switched_out(*out);
+  after_switch(out, static_cast<SwitchReason>(reinterpret_cast<std::uintptr_t>(t.data)));
 }
 
 void Scheduler::after_switch(Task* task, SwitchReason why) {

@@ -58,6 +58,10 @@ class Scheduler {
   // switch_out() returns to the scheduler loop for `why`; returns when the task is resumed (maybe on
   // another scheduler: re-read Scheduler::current() afterwards).
   static void switch_out(Task& task, SwitchReason why);
+  // park() suspends `task` until notified. When the task woken to run next (runnext) has a suspended
+  // fiber and the slice is not spent, it jumps straight there, skipping the scheduler loop: one context
+  // switch per message hop instead of two.
+  static void park(Task& task);
   // end_fiber() leaves the fiber for good.
   [[noreturn]] static void end_fiber(Task& task, SwitchReason why);
 
@@ -75,6 +79,14 @@ class Scheduler {
   Task* try_local();
   Task* try_steal();
   void run(Task* task);
+  // switch_in() makes `task` the running task; switched_out() accounts for the one that stopped running.
+  void switch_in(Task& task);
+  void switched_out(Task& task);
+  // pass_fiber() hands the running fiber, stack and all, from a task whose activation ended (idle, at
+  // top level) to `to`, which needs a fresh fiber; `from` parks without one.
+  void pass_fiber(Task& from, Task& to);
+  // resumed() runs on `task`'s fiber right after it was resumed by the loop or by a handing-off fiber.
+  void resumed(Task& task, Transfer t);
   void after_switch(Task* task, SwitchReason why);
   void finish_park(Task* task);
   void push_local(Task* task);

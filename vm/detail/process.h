@@ -49,7 +49,7 @@ class Process final : public scheduler::detail::Task {
   static constexpr int kParkCost = 10;
   void park() {
     scheduler->charge(kParkCost);
-    scheduler::detail::Scheduler::switch_out(*this, scheduler::detail::SwitchReason::park);
+    scheduler::detail::Scheduler::park(*this);
   }
   // may_park() is called when the process found nothing to do. True: no notification came since it last
   // looked, so it may park (a notification racing with the park makes the park fail and requeues it).
