@@ -176,7 +176,9 @@ void Scheduler::run_loop() {
     alt.ss_size = alt_stack.size();
     sigaltstack(&alt, nullptr);
   }
+  group_.quiescence_->online(index_);
   while (Task* task = find_work()) run(task);
+  group_.quiescence_->offline(index_);
   if (!alt_stack.empty()) {
     alt.ss_flags = SS_DISABLE;
     sigaltstack(&alt, nullptr);
@@ -342,6 +344,7 @@ void Scheduler::fire_timers() {
 Task* Scheduler::find_work() {
   for (;;) {
     if (group_.stopping_.load(std::memory_order_acquire)) return nullptr;
+    group_.quiescence_->passed(index_);  // between two task runs: no process pointer is held
     fire_timers();
     if (Task* t = try_local()) {
       become_spinning_done();
@@ -406,6 +409,7 @@ void Scheduler::sleep() {
   bool work = group_.has_visible_work() || group_.stopping_.load(std::memory_order_acquire);
   if (!work) {
     sleeps_.fetch_add(1, std::memory_order_relaxed);
+    group_.quiescence_->offline(index_);
     std::optional<std::int64_t> due = wheel_.next_due_ms();
     while (sleep_word_.load(std::memory_order_acquire) == 0 &&
            !group_.stopping_.load(std::memory_order_acquire)) {
@@ -420,6 +424,7 @@ void Scheduler::sleep() {
       }
       futex_wait(sleep_word_, 0, timeout);
     }
+    group_.quiescence_->online(index_);
   }
   if (!leave_idle_list()) {
     // A waker took us off the idle list and counted us as spinning: honour that.
@@ -458,7 +463,10 @@ SchedulerConfig normalized(SchedulerConfig c) {
 }  // namespace
 
 SchedulerGroup::SchedulerGroup(const SchedulerConfig& config, LongScheduleReport report)
-    : config_(normalized(config)), report_(std::move(report)), stacks_(config_.stack_size) {
+    : config_(normalized(config)),
+      report_(std::move(report)),
+      stacks_(config_.stack_size),
+      quiescence_(std::make_unique<Quiescence>(config_.schedulers)) {
   for (unsigned i = 0; i < config_.schedulers; ++i)
     schedulers_.push_back(std::make_unique<Scheduler>(*this, i));
   blocking_ = std::make_unique<BlockingPool>(config_.blocking_threads);
@@ -556,6 +564,11 @@ void SchedulerGroup::run_blocking(Task& self, std::function<void()> job) {
     if (p == 2) return;
     Scheduler::switch_out(self, p == 1 ? SwitchReason::yield : SwitchReason::park);
   }
+}
+
+void SchedulerGroup::defer(Quiescence::Callback fn, void* context, std::uint64_t a, std::uint64_t b) {
+  Scheduler* s = Scheduler::current();
+  quiescence_->defer(s && &s->group_ == this ? static_cast<int>(s->index_) : -1, fn, context, a, b);
 }
 
 void SchedulerGroup::push_global(Task* task) {

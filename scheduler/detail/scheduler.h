@@ -20,6 +20,7 @@
 #include <deque>
 
 #include "scheduler/detail/blocking_pool.h"
+#include "scheduler/detail/quiescence.h"
 #include "scheduler/detail/run_queue.h"
 #include "scheduler/detail/stack_pool.h"
 #include "scheduler/detail/task.h"
@@ -153,6 +154,9 @@ class SchedulerGroup {
   const SchedulerConfig& config() const { return config_; }
   unsigned size() const { return static_cast<unsigned>(schedulers_.size()); }
   StackPool& stacks() { return stacks_; }
+  // defer() runs fn(context, a, b) once every scheduler has passed a quiescent point, so none still holds
+  // a pointer it looked up without a reference (see quiescence.h). Any thread.
+  void defer(Quiescence::Callback fn, void* context, std::uint64_t a, std::uint64_t b);
   std::vector<SchedulerStats> stats() const;
   std::uint64_t long_schedules() const;
 
@@ -172,6 +176,8 @@ class SchedulerGroup {
   const SchedulerConfig config_;
   const LongScheduleReport report_;
   StackPool stacks_;
+  // Destroyed after stop() joined the threads: its destructor runs what is still deferred.
+  std::unique_ptr<Quiescence> quiescence_;
   std::vector<std::unique_ptr<Scheduler>> schedulers_;
   std::vector<std::thread> threads_;
   std::unique_ptr<BlockingPool> blocking_;

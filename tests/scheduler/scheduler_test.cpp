@@ -131,6 +131,37 @@ TEST_SUITE("stress") {
     CHECK(timeouts == n);
   }
 
+  TEST_CASE("sends race with exits: a process is freed only after no sender can still reach it") {
+    // Local sends look targets up without a reference (quiescence.h). Targets exit on their first message
+    // while four senders on other schedulers keep sending to them; under ASan a free that came too early
+    // is a use-after-free report.
+    myrmex::Node node(config(4));
+    const long n = scaled(20000);
+    std::atomic<long> exited{0};
+    std::atomic<int> senders_done{0};
+    node.run([&] {
+      std::vector<Pid> targets;
+      for (long i = 0; i < n; ++i)
+        targets.push_back(myrmex::spawn([&] {
+          struct Count {
+            std::atomic<long>& c;
+            ~Count() { ++c; }
+          } on_exit{exited};
+          myrmex::receive([](int) {});
+        }));
+      for (int s = 0; s < 4; ++s)
+        myrmex::spawn([&, s] {
+          for (int round = 0; round < 3; ++round)
+            for (long i = 0; i < n; ++i)
+              myrmex::send(targets[static_cast<std::size_t>((i + s * n / 4) % n)], round);
+          ++senders_done;
+        });
+      while (senders_done < 4) myrmex::sleep_for(1ms);
+    });
+    CHECK(senders_done == 4);
+    CHECK(wait_until([&] { return exited.load() == n && node.process_count() == 0; }));
+  }
+
   TEST_CASE("an idle node's schedulers go to sleep") {
     myrmex::Node node(config(2));
     std::vector<Pid> pids;

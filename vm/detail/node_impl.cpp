@@ -20,6 +20,7 @@ NodeImpl::NodeImpl(const NodeConfig& c)
                        "point (call consume() or yield() in long loops)\n",
                        Pid{task}.to_string().c_str(), static_cast<long long>(ran.count()), sched);
       }) {
+  table.defer_frees_through(&group);
   group.start();
 }
 
@@ -39,6 +40,16 @@ Pid NodeImpl::spawn(std::unique_ptr<Body> body, std::unique_ptr<Behaviour> behav
 }
 
 SendResult NodeImpl::send(Process* sender, Pid to, mailbox::Envelope* e) {
+  if (sender) {
+    // A process sending from its scheduler needs no reference until its next quiescent point, unless the
+    // target's mailbox is bounded: a blocked sender parks, and a parked process may hold nothing.
+    Process* target = table.lookup_local(to);
+    if (!target) {
+      mailbox::destroy(e);
+      return SendResult::noproc;
+    }
+    if (target->mailbox.bound() == 0) return deliver(sender, *target, e);
+  }
   Process* target = table.acquire(to);
   if (!target) {
     mailbox::destroy(e);

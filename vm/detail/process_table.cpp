@@ -15,6 +15,16 @@ ProcessTable::~ProcessTable() {
   for (std::size_t i = 0; i < kMaxChunks; ++i) delete[] chunks_[i].load(std::memory_order_relaxed);
 }
 
+Process* ProcessTable::lookup_local(Pid pid) {
+  if (pid.node() != 0 || pid.index() >= high_water_.load(std::memory_order_acquire)) return nullptr;
+  Slot* s = slot(pid.index());
+  if (!s) return nullptr;
+  // seq_cst: see Quiescence; a process retired before our last quiescent point is seen dead here.
+  std::uint64_t w = s->word.load(std::memory_order_seq_cst);
+  if (!(w & kAlive) || generation_of(w) != pid.generation()) return nullptr;
+  return s->process.load(std::memory_order_acquire);
+}
+
 ProcessTable::Slot* ProcessTable::slot(std::uint32_t index) const {
   Slot* chunk = chunks_[index >> kChunkBits].load(std::memory_order_acquire);
   return chunk ? &chunk[index & (kChunkSize - 1)] : nullptr;
@@ -46,7 +56,7 @@ Pid ProcessTable::reserve() {
 
 void ProcessTable::publish(Pid pid, Process* p) {
   Slot& s = *slot(pid.index());
-  s.process = p;
+  s.process.store(p, std::memory_order_relaxed);
   live_.fetch_add(1, std::memory_order_relaxed);
   // release: an acquirer that sees "alive" also sees `process` and the constructed process.
   s.word.store(make_word(pid.generation(), true, 1), std::memory_order_release);
@@ -60,7 +70,7 @@ Process* ProcessTable::acquire(Pid pid) {
   for (;;) {
     if (!(w & kAlive) || generation_of(w) != pid.generation()) return nullptr;
     if (s->word.compare_exchange_weak(w, w + 1, std::memory_order_acquire, std::memory_order_acquire))
-      return s->process;
+      return s->process.load(std::memory_order_relaxed);
   }
 }
 
@@ -75,19 +85,29 @@ void ProcessTable::release(Process* p) {
   Slot& s = *slot(p->pid.index());
   // acq_rel: the last releaser must see every other holder's writes before it frees.
   std::uint64_t before = s.word.fetch_sub(1, std::memory_order_acq_rel);
-  if ((before & kRefMask) == 1 && !(before & kAlive)) free_slot(s, p->pid.index(), before - 1);
+  if ((before & kRefMask) == 1 && !(before & kAlive)) last_reference_gone(p->pid.index(), before - 1);
 }
 
 void ProcessTable::retire(Process* p) {
   Slot& s = *slot(p->pid.index());
   live_.fetch_sub(1, std::memory_order_acq_rel);
-  std::uint64_t before = s.word.fetch_sub(kAlive + 1, std::memory_order_acq_rel);
-  if ((before & kRefMask) == 1) free_slot(s, p->pid.index(), before - kAlive - 1);
+  // seq_cst: makes the process unreachable for lookup_local() before its grace period starts.
+  std::uint64_t before = s.word.fetch_sub(kAlive + 1, std::memory_order_seq_cst);
+  if ((before & kRefMask) == 1) last_reference_gone(p->pid.index(), before - kAlive - 1);
 }
 
-void ProcessTable::free_slot(Slot& s, std::uint32_t index, std::uint64_t last_word) {
-  delete s.process;
-  s.process = nullptr;
+void ProcessTable::last_reference_gone(std::uint32_t index, std::uint64_t last_word) {
+  if (!group_) return free_slot(index, last_word);
+  group_->defer(
+      [](void* table, std::uint64_t i, std::uint64_t w) {
+        static_cast<ProcessTable*>(table)->free_slot(static_cast<std::uint32_t>(i), w);
+      },
+      this, index, last_word);
+}
+
+void ProcessTable::free_slot(std::uint32_t index, std::uint64_t last_word) {
+  Slot& s = *slot(index);
+  delete s.process.exchange(nullptr, std::memory_order_relaxed);
   std::uint32_t next_generation = (generation_of(last_word) + 1) & ((1u << Pid::kGenerationBits) - 1);
   if (next_generation == 0) next_generation = 1;
   s.word.store(make_word(next_generation, false, 0), std::memory_order_release);

@@ -4,7 +4,9 @@
 // an "alive" bit and a reference count. acquire(pid) increments the count only if the generation matches
 // and the process is alive, so a stale PID never reaches a newer process and a process is never freed
 // while a sender holds it. The process itself holds one reference while alive; retire() drops it and
-// clears "alive" in one step; whoever drops the last reference frees the slot.
+// clears "alive" in one step; when the last reference goes, the slot is freed once every scheduler has
+// passed a quiescent point (scheduler/detail/quiescence.h). That grace period is what lets lookup_local(),
+// used by processes sending to each other, skip the reference count altogether.
 #pragma once
 
 #include <atomic>
@@ -14,6 +16,7 @@
 #include <mutex>
 #include <vector>
 
+#include "scheduler/detail/scheduler.h"
 #include "vm/pid.h"
 
 namespace myrmex::vm::detail {
@@ -33,8 +36,14 @@ class ProcessTable {
   Pid reserve();
   // publish() makes `p` (constructed with the reserved PID) reachable: alive, one reference.
   void publish(Pid pid, Process* p);
+  // defer_frees_through() makes every free wait for `group`'s quiescent points (set once, before any
+  // process is published; without it slots are freed at once).
+  void defer_frees_through(scheduler::detail::SchedulerGroup* group) { group_ = group; }
   // acquire() returns the live process named by `pid` with a reference held, or nullptr (any thread).
   Process* acquire(Pid pid);
+  // lookup_local() returns the live process named by `pid` without a reference: the caller, a scheduler
+  // thread of this node, may use it until its next quiescent point (so it must not park meanwhile).
+  Process* lookup_local(Pid pid);
   // release() drops a reference taken by acquire().
   void release(Process* p);
   // retire() marks `p` dead and drops its own reference (its scheduler, after it exited).
@@ -61,7 +70,7 @@ class ProcessTable {
   static constexpr std::uint64_t kRefMask = kAlive - 1;
   struct Slot {
     std::atomic<std::uint64_t> word{0};
-    Process* process = nullptr;  // valid while the word has references
+    std::atomic<Process*> process{nullptr};  // valid while the word has references, and a grace period after
   };
   static std::uint32_t generation_of(std::uint64_t w) {
     return static_cast<std::uint32_t>(w >> (kRefBits + 1));
@@ -72,12 +81,15 @@ class ProcessTable {
 
   Slot* slot(std::uint32_t index) const;
   Process* acquire_index(std::uint32_t index);
-  void free_slot(Slot& s, std::uint32_t index, std::uint64_t last_word);
+  // last_reference_gone() frees the slot after the grace period (at once without a group).
+  void last_reference_gone(std::uint32_t index, std::uint64_t last_word);
+  void free_slot(std::uint32_t index, std::uint64_t last_word);
 
   std::unique_ptr<std::atomic<Slot*>[]> chunks_;
   std::atomic<std::size_t> live_{0};
   std::atomic<std::size_t> high_water_{0};  // indexes below this may be in use
 
+  scheduler::detail::SchedulerGroup* group_ = nullptr;
   std::mutex free_mutex_;
   std::vector<std::uint32_t> free_;  // GUARDED_BY(free_mutex_)
 };
