@@ -183,7 +183,7 @@ TEST_CASE("fairness: a process spinning on consume() does not starve two that ex
 
 TEST_CASE("fairness: a pair handing its slice to each other through runnext still yields to a spinner") {
   // One scheduler: interleaving follows reductions, not time, so the counts below are deterministic. The
-  // pair's slice (4000 reductions, ~26 a round trip) lasts ~150 round trips; then the spinner gets a
+  // pair's slice (4000 reductions, ~22 a round trip) lasts ~180 round trips; then the spinner gets a
   // slice of 400 consume(10) calls. Inheriting the slice must never renew it.
   myrmex::Node node(config(1));
   std::atomic<bool> stop{false};

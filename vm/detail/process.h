@@ -42,11 +42,11 @@ class Process final : public scheduler::detail::Task {
       scheduler::detail::Scheduler::switch_out(*this, scheduler::detail::SwitchReason::yield);
   }
   // park() suspends until notified (a message, a signal, a timer, room in a mailbox).
-  // A park and the resume after it are charged as the work they are (two context switches and a trip
-  // through the scheduler loop, ~kParkCost small function calls). Without this, a pair of processes
+  // A park and the resume after it are charged as the work they are (a context switch and the wake
+  // protocol, ~kParkCost small function calls). Without this, a pair of processes
   // handing a slice back and forth through runnext would hold the scheduler for far longer than a
   // process whose reductions are plain computation (DESIGN.md: W6).
-  static constexpr int kParkCost = 10;
+  static constexpr int kParkCost = 8;
   void park() {
     scheduler->charge(kParkCost);
     scheduler::detail::Scheduler::park(*this);
