@@ -40,4 +40,18 @@ class Counted : public Behaviour {
   std::atomic<long>& gone_;
 };
 
+// Sleeper bumps `started` on its first activation, then waits, holding no stack, for Stop (W1, the idle
+// node, stack RSS).
+class Sleeper final : public Counted {
+ public:
+  Sleeper(std::atomic<long>& started, std::atomic<long>& gone) : Counted(gone), started_(started) {}
+  void init() override { started_.fetch_add(1, std::memory_order_relaxed); }
+  void handle(Message& m) override {
+    if (m.is<Stop>()) stop();
+  }
+
+ private:
+  std::atomic<long>& started_;
+};
+
 }  // namespace myrmex::bench

@@ -4,28 +4,14 @@
 
 namespace myrmex::bench {
 
-namespace {
-
-class Idle final : public Behaviour {
- public:
-  explicit Idle(std::atomic<long>& started) : started_(started) {}
-  void init() override { started_.fetch_add(1, std::memory_order_relaxed); }
-  void handle(Message&) override {}
-
- private:
-  std::atomic<long>& started_;
-};
-
-}  // namespace
-
 void idle_node(const Args& args) {
   const long n = args.get("n", 1000000), seconds = args.get("seconds", 10);
   Params params;
   params.add("n", n).add("schedulers", schedulers(args));
+  std::atomic<long> started{0}, gone{0};  // outlive the node: its processes count themselves out at stop
   Node node(node_config(args));
-  std::atomic<long> started{0};
   node.run([&] {
-    for (long i = 0; i < n; ++i) spawn_behaviour(std::make_unique<Idle>(started));
+    for (long i = 0; i < n; ++i) spawn_behaviour(std::make_unique<Sleeper>(started, gone));
     wait_for_count(started, n);
   });
   // Measured from outside any process: the node's threads have nothing to run.

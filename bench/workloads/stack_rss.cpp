@@ -7,18 +7,6 @@ namespace myrmex::bench {
 
 namespace {
 
-class IdleBehaviour final : public Counted {
- public:
-  IdleBehaviour(std::atomic<long>& started, std::atomic<long>& gone) : Counted(gone), started_(started) {}
-  void init() override { started_.fetch_add(1, std::memory_order_relaxed); }
-  void handle(Message& m) override {
-    if (m.is<Stop>()) stop();
-  }
-
- private:
-  std::atomic<long>& started_;
-};
-
 // A few frames deep, as a handler waiting for a reply would be.
 __attribute__((noinline)) void nested_wait(int depth, std::atomic<long>& started) {
   if (depth > 0) return nested_wait(depth - 1, started);
@@ -52,7 +40,7 @@ void stack_rss(const Args& args) {
   node.run([&] {
     std::atomic<long> started{0}, gone{0};
     behaviour_style = rss_per_process(
-        n, started, gone, [&] { return spawn_behaviour(std::make_unique<IdleBehaviour>(started, gone)); });
+        n, started, gone, [&] { return spawn_behaviour(std::make_unique<Sleeper>(started, gone)); });
     started = 0;
     gone = 0;
     function_style = rss_per_process(n, started, gone, [&] {

@@ -5,23 +5,6 @@
 
 namespace myrmex::bench {
 
-namespace {
-
-// Sleeper bumps `started` on its first activation, then waits (holding no stack) for Stop.
-class Sleeper final : public Counted {
- public:
-  Sleeper(std::atomic<long>& started, std::atomic<long>& gone) : Counted(gone), started_(started) {}
-  void init() override { started_.fetch_add(1, std::memory_order_relaxed); }
-  void handle(Message& m) override {
-    if (m.is<Stop>()) stop();
-  }
-
- private:
-  std::atomic<long>& started_;
-};
-
-}  // namespace
-
 void w1_spawn(const Args& args) {
   const long n = args.get("n", 1000000);
   Params params;

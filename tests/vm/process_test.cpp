@@ -18,6 +18,15 @@ struct Go {};
 Term exception_term(const char* type, const char* what) {
   return Term::tuple({Term::atom("exception"), Term::binary(type), Term::binary(what)});
 }
+// spawn_spinner() starts a process that charges consume(10) per lap, counting laps, until `stop`.
+void spawn_spinner(myrmex::Node& node, std::atomic<bool>& stop, std::atomic<long>& spins) {
+  node.spawn([&] {
+    while (!stop) {
+      myrmex::consume(10);
+      ++spins;
+    }
+  });
+}
 }  // namespace
 
 TEST_CASE("a process that returns exits with reason normal, and its PID dies") {
@@ -159,12 +168,7 @@ TEST_CASE("fairness: a process spinning on consume() does not starve two that ex
   std::atomic<bool> stop{false};
   std::atomic<long> spins{0};
   long exchanged = 0;
-  node.spawn([&] {
-    while (!stop) {
-      myrmex::consume(10);
-      ++spins;
-    }
-  });
+  spawn_spinner(node, stop, spins);
   node.run([&] {
     Pid echo = myrmex::spawn([] {
       for (;;) myrmex::receive([](std::pair<Pid, int>& m) { myrmex::send(m.first, m.second); });
@@ -189,12 +193,7 @@ TEST_CASE("fairness: a pair handing its slice to each other through runnext stil
   std::atomic<bool> stop{false};
   std::atomic<long> spins{0};
   long spins_during = -1;
-  node.spawn([&] {
-    while (!stop) {
-      myrmex::consume(10);
-      ++spins;
-    }
-  });
+  spawn_spinner(node, stop, spins);
   node.run([&] {
     Pid echo = myrmex::spawn([] {
       for (;;) myrmex::receive([](Pid from) { myrmex::send(from, 0); });
