@@ -19,7 +19,7 @@ constexpr Entry kWorkloads[] = {
     {"w2", myrmex::bench::w2_ring, "n m schedulers reps: token m times around a ring of n"},
     {"w3", myrmex::bench::w3_pingpong, "round_trips schedulers reps: ping-pong"},
     {"w4", myrmex::bench::w4_fanin, "k m schedulers reps: k senders, m messages each, one receiver"},
-    {"w5", myrmex::bench::w5_call, "calls schedulers reps: call latency, long caller/server mailboxes"},
+    {"w5", myrmex::bench::w5_call, "calls schedulers reps [case]: call latency, long caller/server mailboxes"},
     {"w6", myrmex::bench::w6_fairness, "round_trips reps: ping-pong on one scheduler, spin=0 and 1"},
     {"idle", myrmex::bench::idle_node, "n seconds schedulers: CPU used by a node with n idle processes"},
     {"stack_rss", myrmex::bench::stack_rss, "n schedulers: RSS per process, function vs behaviour style"},

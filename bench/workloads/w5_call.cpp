@@ -51,7 +51,9 @@ std::vector<double> run_case(const std::string& which, long calls, long reps) {
 void w5_call(const Args& args) {
   const long calls = args.get("calls", 10000), reps = args.get("reps", 3);
   Node node(node_config(args));
+  const std::string only = args.get("case", std::string());  // one case, or all three
   for (const char* which : {"empty", "caller_100k", "server_100k"}) {
+    if (!only.empty() && only != which) continue;
     std::vector<double> samples;
     node.run([&] { samples = run_case(which, calls, reps); });
     Params params;
