@@ -18,9 +18,12 @@ namespace myrmex::scheduler::detail {
 namespace bctx = boost::context::detail;
 
 Context make_context(void* stack_top, std::size_t size, FiberEntry entry) {
-  // fcontext_t's entry takes a transfer_t, which has the same layout as our Transfer.
+  // fcontext_t's entry takes a transfer_t, which has the same layout as our Transfer. (The cast goes through
+  // void (*)(), the type GCC accepts as "any function", so the deliberate conversion does not warn.)
   static_assert(sizeof(Transfer) == sizeof(bctx::transfer_t));
-  return bctx::make_fcontext(stack_top, size, reinterpret_cast<void (*)(bctx::transfer_t)>(entry));
+  static_assert(alignof(Transfer) == alignof(bctx::transfer_t));
+  auto any = reinterpret_cast<void (*)()>(entry);
+  return bctx::make_fcontext(stack_top, size, reinterpret_cast<void (*)(bctx::transfer_t)>(any));
 }
 
 void landed([[maybe_unused]] SanitizerSide& self) {
