@@ -250,8 +250,12 @@ std::string printf_string(const char* format, double value) {
 // with_commas rounds to an integer and groups its digits: 1234567 → "1,234,567".
 std::string with_commas(double value) {
   std::string digits = printf_string("%.0f", std::fabs(value));
-  for (int at = static_cast<int>(digits.size()) - 3; at > 0; at -= 3) digits.insert(at, ",");
-  return (value < 0 && digits != "0" ? "-" : "") + digits;
+  std::string out = value < 0 && digits != "0" ? "-" : "";
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
 }
 
 // format_number: throughput with a k/M/G suffix (12.3M); other units with commas from 100 up, else 3 digits.
