@@ -20,7 +20,7 @@ void Quiescence::defer(int thread, Callback fn, void* context, std::uint64_t a, 
   }
   std::lock_guard lock(shared_mutex_);
   shared_.push_back(item);
-  shared_pending_.store(true, std::memory_order_release);
+  shared_pending_.store(true, std::memory_order_seq_cst);
 }
 
 void Quiescence::passed(unsigned thread) {
@@ -32,7 +32,7 @@ void Quiescence::passed(unsigned thread) {
     if (self.retired.back().epoch >= now) epoch_.fetch_add(1, std::memory_order_seq_cst);
     free_safe(self);
   }
-  if (shared_pending_.load(std::memory_order_acquire)) reclaim_shared();
+  if (shared_pending_.load(std::memory_order_seq_cst)) reclaim_shared();
 }
 
 void Quiescence::offline(unsigned thread) {
@@ -45,11 +45,11 @@ void Quiescence::offline(unsigned thread) {
     if (!self.retired.empty()) {
       std::lock_guard lock(shared_mutex_);
       shared_.insert(shared_.end(), self.retired.begin(), self.retired.end());
-      shared_pending_.store(true, std::memory_order_release);
+      shared_pending_.store(true, std::memory_order_seq_cst);
       self.retired.clear();
     }
   }
-  if (shared_pending_.load(std::memory_order_acquire)) reclaim_shared();
+  if (shared_pending_.load(std::memory_order_seq_cst)) reclaim_shared();
 }
 
 void Quiescence::online(unsigned thread) {
@@ -84,7 +84,7 @@ void Quiescence::reclaim_shared() {
         std::partition(shared_.begin(), shared_.end(), [this](const Item& i) { return !safe(i.epoch); });
     ready.assign(unsafe_end, shared_.end());
     shared_.erase(unsafe_end, shared_.end());
-    shared_pending_.store(!shared_.empty(), std::memory_order_release);
+    shared_pending_.store(!shared_.empty(), std::memory_order_seq_cst);
   }
   for (Item& item : ready) item.fn(item.context, item.a, item.b);
 }

@@ -42,6 +42,9 @@ class Quiescence {
   void passed(unsigned thread);
   void offline(unsigned thread);
   void online(unsigned thread);
+  // pending() tells whether frees handed over by sleeping schedulers or other threads are still waiting.
+  // A scheduler that sees it must not sleep for long.
+  bool pending() const { return shared_pending_.load(std::memory_order_seq_cst); }
 
  private:
   static constexpr std::uint64_t kOffline = ~std::uint64_t{0};

@@ -411,6 +411,9 @@ void Scheduler::sleep() {
     sleeps_.fetch_add(1, std::memory_order_relaxed);
     group_.quiescence_->offline(index_);
     std::optional<std::int64_t> due = wheel_.next_due_ms();
+    // Deferred frees still waiting: every scheduler may be going to sleep at once, each before it saw the
+    // other offline, so nobody would free them. Sleep a tick at most, then look again.
+    if (group_.quiescence_->pending()) due = now_ms() + 1;
     while (sleep_word_.load(std::memory_order_acquire) == 0 &&
            !group_.stopping_.load(std::memory_order_acquire)) {
       timespec ts{};
