@@ -4,8 +4,7 @@ namespace myrmex::mailbox::detail {
 
 Mailbox::~Mailbox() {
   while (Envelope* e = pop_system()) destroy(e);
-  while (drain()) {
-  }
+  drain_all();
   Envelope* e = head_.next.load(std::memory_order_relaxed);
   while (e) {
     Envelope* next = e->next.load(std::memory_order_relaxed);
@@ -81,6 +80,11 @@ bool Mailbox::drain() {
   return true;
 }
 
+void Mailbox::drain_all() {
+  while (drain()) {
+  }
+}
+
 Envelope* Mailbox::next_after(Position pos) {
   Envelope* e = pos->next.load(std::memory_order_relaxed);
   if (e) return e;
@@ -101,8 +105,7 @@ Envelope* Mailbox::take_after(Position pos) {
 
 void Mailbox::mark(std::uint64_t key) {
   // Everything that arrived before the reference was made lies before the marker.
-  while (drain()) {
-  }
+  drain_all();
   marker_ = tail_;
   marker_key_ = key;
 }

@@ -67,6 +67,8 @@ class Mailbox {
   static constexpr int kDrainBatch = 256;
   // drain() moves up to kDrainBatch arrived messages to the private list; false if there were none.
   bool drain();
+  // drain_all() moves everything that has arrived (the destructor, and a marker, which must lie after it).
+  void drain_all();
 
   // What only a bounded mailbox needs, kept out of line: most mailboxes are unbounded.
   struct Bounds {

@@ -70,8 +70,8 @@ class Quiescence {
   alignas(64) std::atomic<std::uint64_t> epoch_{1};
   std::atomic<bool> shared_pending_{false};
   std::mutex shared_mutex_;
-  std::vector<Item>
-      shared_;  // GUARDED_BY(shared_mutex_): from other threads and sleeping schedulers; unordered
+  // From other threads and from schedulers gone to sleep; unordered.
+  std::vector<Item> shared_;  // GUARDED_BY(shared_mutex_)
 };
 
 }  // namespace myrmex::scheduler::detail

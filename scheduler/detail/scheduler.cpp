@@ -101,12 +101,18 @@ void Scheduler::fiber_entry(Transfer t) {
     // The activation left nothing on this stack. If the task woken to run next also needs a fresh fiber,
     // it runs its activation right here: no switch at all (a ring of behaviours hops this way).
     Scheduler* s = task->scheduler;
-    Task* next = s->runnext_;
-    if (!next || next->context || s->budget_ <= 0) end_fiber(*task, SwitchReason::end_hibernate);
-    s->runnext_ = nullptr;
+    Task* next = s->take_runnext(false);
+    if (!next) end_fiber(*task, SwitchReason::end_hibernate);
     s->pass_fiber(*task, *next);
     task = next;
   }
+}
+
+Task* Scheduler::take_runnext(bool with_fiber) {
+  Task* next = runnext_;
+  if (!next || (next->context != nullptr) != with_fiber || budget_ <= 0) return nullptr;
+  runnext_ = nullptr;
+  return next;
 }
 
 void Scheduler::pass_fiber(Task& from, Task& to) {
@@ -137,9 +143,8 @@ void Scheduler::switch_out(Task& task, SwitchReason why) {
 
 void Scheduler::park(Task& task) {
   Scheduler* s = task.scheduler;
-  Task* next = s->runnext_;
-  if (!next || !next->context || s->budget_ <= 0) return switch_out(task, SwitchReason::park);
-  s->runnext_ = nullptr;
+  Task* next = s->take_runnext(true);
+  if (!next) return switch_out(task, SwitchReason::park);
   s->switched_out(task);
   s->switch_in(*next);
   Handoff handoff{&task};

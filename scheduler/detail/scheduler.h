@@ -83,6 +83,9 @@ class Scheduler {
   // switch_in() makes `task` the running task; switched_out() accounts for the one that stopped running.
   void switch_in(Task& task);
   void switched_out(Task& task);
+  // take_runnext() takes the runnext task for a direct hand-off (no trip through the loop): only if the
+  // slice is not spent and the task has a suspended fiber (`with_fiber`) or needs a fresh one (not).
+  Task* take_runnext(bool with_fiber);
   // pass_fiber() hands the running fiber, stack and all, from a task whose activation ended (idle, at
   // top level) to `to`, which needs a fresh fiber; `from` parks without one.
   void pass_fiber(Task& from, Task& to);
