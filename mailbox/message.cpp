@@ -1,15 +1,38 @@
 #include "mailbox/message.h"
 
+#include <cxxabi.h>
+
+#include <cstdlib>
+
+#include "scheduler/detail/live_counts.h"
 #include "scheduler/detail/object_pool.h"
 
 namespace myrmex::mailbox::detail {
 
-void* allocate(std::size_t size) {
-  return scheduler::detail::pool_allocate(size);
+namespace sd = scheduler::detail;
+
+// The pool aligns to 16; more than that goes to operator new.
+constexpr std::size_t kPoolAlignment = 16;
+
+void* allocate(std::size_t size, std::size_t alignment) {
+  void* p = alignment > kPoolAlignment ? ::operator new(size, std::align_val_t(alignment))
+                                       : sd::pool_allocate(size);
+  sd::counted_add(sd::Counted::envelope, 1);
+  return p;
 }
 
-void deallocate(void* p, std::size_t size) noexcept {
-  scheduler::detail::pool_free(p, size);
+void deallocate(void* p, std::size_t size, std::size_t alignment) noexcept {
+  sd::counted_add(sd::Counted::envelope, -1);
+  if (alignment > kPoolAlignment) return ::operator delete(p, size, std::align_val_t(alignment));
+  sd::pool_free(p, size);
+}
+
+std::string demangle(const std::type_info& type) {
+  int status = 0;
+  char* s = abi::__cxa_demangle(type.name(), nullptr, nullptr, &status);
+  std::string out = status == 0 && s ? s : type.name();
+  std::free(s);
+  return out;
 }
 
 }  // namespace myrmex::mailbox::detail

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstddef>
 #include <new>
+#include <string>
 #include <typeinfo>
 #include <utility>
 
@@ -20,9 +21,12 @@ struct Envelope {
 };
 
 namespace detail {
-// Envelope memory comes from a per-thread small-object pool: a send allocates one, a receive frees one.
-void* allocate(std::size_t size);
-void deallocate(void* p, std::size_t size) noexcept;
+// Envelope memory comes from a per-thread small-object pool (over-aligned ones from operator new): a send
+// allocates one, a receive frees one. Both count live envelopes, so tests can check for leaks.
+void* allocate(std::size_t size, std::size_t alignment);
+void deallocate(void* p, std::size_t size, std::size_t alignment) noexcept;
+// demangle() is a type's name as written in C++ ("std::__cxx11::basic_string<char, ...>").
+std::string demangle(const std::type_info& type);
 }  // namespace detail
 
 // Boxed<T> is an envelope holding a T.
@@ -35,13 +39,9 @@ struct Boxed final : Envelope {
   }
   T value;
 
-  static void* operator new(std::size_t size) {
-    if constexpr (alignof(Boxed) > 16) return ::operator new(size, std::align_val_t(alignof(Boxed)));
-    return detail::allocate(size);
-  }
+  static void* operator new(std::size_t size) { return detail::allocate(size, alignof(Boxed)); }
   static void operator delete(void* p, std::size_t size) noexcept {
-    if constexpr (alignof(Boxed) > 16) return ::operator delete(p, size, std::align_val_t(alignof(Boxed)));
-    detail::deallocate(p, size);
+    detail::deallocate(p, size, alignof(Boxed));
   }
 };
 
@@ -92,6 +92,8 @@ class Message {
     return e_ ? unbox<T>(e_) : nullptr;
   }
   const std::type_info& type() const { return *e_->type; }
+  // type_name() is the held type's name, demangled ("Ping", "std::vector<int, std::allocator<int> >").
+  std::string type_name() const { return e_ ? detail::demangle(*e_->type) : std::string("(empty)"); }
   explicit operator bool() const { return e_ != nullptr; }
   Envelope* release() { return std::exchange(e_, nullptr); }
 

@@ -34,4 +34,20 @@ class Expected {
   std::variant<T, E> v_;
 };
 
+// Expected<void, E>: success carries nothing (a call whose reply is an acknowledgement).
+template <class E>
+class Expected<void, E> {
+ public:
+  Expected() = default;
+  Expected(Unexpected<E> u) : error_(std::move(u.error)), failed_(true) {}
+
+  bool has_value() const { return !failed_; }
+  explicit operator bool() const { return has_value(); }
+  const E& error() const { return error_; }
+
+ private:
+  E error_{};
+  bool failed_ = false;
+};
+
 }  // namespace myrmex::vm

@@ -1,5 +1,8 @@
 #include "vm/node.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 #include "vm/detail/node_impl.h"
 #include "vm/detail/process.h"
 
@@ -17,6 +20,15 @@ void Node::stop() {
 
 Pid Node::spawn_behaviour(std::unique_ptr<Behaviour> behaviour, const SpawnOptions& options) {
   return detail::spawn(impl_.get(), nullptr, std::move(behaviour), options);
+}
+
+SendResult Node::send(Pid to, Message&& message) {
+  mailbox::Envelope* e = message.release();
+  if (!e) {
+    std::fprintf(stderr, "myrmex: Node::send() of an empty Message\n");
+    std::abort();
+  }
+  return detail::send_outside(impl_.get(), to, e);
 }
 
 void Node::exit(Pid target, Term reason) {

@@ -61,8 +61,13 @@ class Node {
   // there is room.
   template <class T>
   SendResult send(Pid to, T&& message) {
-    return detail::send(impl_.get(), to, mailbox::box(std::forward<T>(message)));
+    static_assert(!std::is_same_v<std::remove_cvref_t<T>, Message>,
+                  "forward a received Message as it is with send(pid, std::move(message))");
+    return detail::send_outside(impl_.get(), to, mailbox::box(std::forward<T>(message)));
   }
+
+  // send(to, Message&&) forwards a message as it is; see myrmex::send(Pid, Message&&).
+  SendResult send(Pid to, Message&& message);
 
   // exit() sends an exit signal from outside any process (Erlang's exit/2 from a port).
   void exit(Pid target, Term reason);

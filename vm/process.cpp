@@ -1,6 +1,10 @@
 // The process API (vm/process.h): thin wrappers that find the calling process and charge it.
 #include "vm/process.h"
 
+#include <cstdio>
+#include <cstdlib>
+
+#include "scheduler/detail/live_counts.h"
 #include "scheduler/detail/object_pool.h"
 #include "vm/detail/node_impl.h"
 #include "vm/detail/process.h"
@@ -23,15 +27,20 @@ Pid spawn(NodeImpl* node, std::unique_ptr<Body> body, std::unique_ptr<Behaviour>
   return self.node.spawn(std::move(body), std::move(behaviour), options);
 }
 
-SendResult send(NodeImpl* node, Pid to, mailbox::Envelope* message) {
-  if (node) {
-    // From a thread outside the node; if it is in fact one of its processes, let it block properly.
-    Process* p = current_process();
-    return node->send(p && &p->node == node ? p : nullptr, to, message);
-  }
+Process* sending_process() {
   Process& self = self_process("send");
   self.charge(kSendCost);
-  return self.node.send(&self, to, message);
+  return &self;
+}
+
+SendResult send_from(Process* self, Pid to, mailbox::Envelope* message) {
+  return self->node.send(self, to, message);
+}
+
+SendResult send_outside(NodeImpl* node, Pid to, mailbox::Envelope* message) {
+  // Node::send() called by one of the node's own processes after all: let it block properly.
+  Process* p = current_process();
+  return node->send(p && &p->node == node ? p : nullptr, to, message);
 }
 
 mailbox::Envelope* receive(const Matcher& matcher, int& which, std::int64_t timeout_ms,
@@ -54,23 +63,42 @@ Pid self() {
   return detail::self_process("self").pid;
 }
 
+SendResult send(Pid to, Message&& message) {
+  detail::Process* self = detail::sending_process();
+  mailbox::Envelope* e = message.release();
+  if (!e) {
+    std::fprintf(stderr, "myrmex: send() of an empty Message by %s (already forwarded or moved from?)\n",
+                 self->pid.to_string().c_str());
+    std::abort();
+  }
+  return detail::send_from(self, to, e);
+}
+
 Pid spawn_behaviour(std::unique_ptr<Behaviour> behaviour, const SpawnOptions& options) {
   return detail::spawn(nullptr, nullptr, std::move(behaviour), options);
 }
 
+namespace sd = scheduler::detail;
+
 void* Behaviour::operator new(std::size_t size) {
-  return scheduler::detail::pool_allocate(size);
+  void* p = sd::pool_allocate(size);
+  sd::counted_add(sd::Counted::behaviour, 1);
+  return p;
 }
 
 void* Behaviour::operator new(std::size_t size, std::align_val_t alignment) {
-  return ::operator new(size, alignment);
+  void* p = ::operator new(size, alignment);
+  sd::counted_add(sd::Counted::behaviour, 1);
+  return p;
 }
 
 void Behaviour::operator delete(void* p, std::size_t size) noexcept {
-  scheduler::detail::pool_free(p, size);
+  sd::counted_add(sd::Counted::behaviour, -1);
+  sd::pool_free(p, size);
 }
 
 void Behaviour::operator delete(void* p, std::size_t size, std::align_val_t alignment) noexcept {
+  sd::counted_add(sd::Counted::behaviour, -1);
   ::operator delete(p, size, alignment);
 }
 

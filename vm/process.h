@@ -72,12 +72,23 @@ struct ProcessInfo {
 //     }
 //   };
 //   myrmex::Pid c = myrmex::spawn_behaviour(std::make_unique<Counter>());
+//
+// Where each part runs: init(), handle() and terminate() run as the process, on its fiber, where every
+// process function may be used. The destructor runs as the process too, after terminate(), once the
+// process is exiting: process functions still work there (send(), spawn(), self(), ...), but exit signals
+// no longer take effect, so do not park in it (a receive() there could wait forever). The same holds for
+// the destructors of what a function-style process's function and arguments captured.
 class Behaviour {
  public:
   virtual ~Behaviour() = default;
   // init() runs once, on the first activation, before any message.
   virtual void init() {}
   virtual void handle(Message& message) = 0;
+  // terminate() runs once as the process ends, with its exit reason: after stop(reason), after init() or
+  // handle() threw (reason {exception, ...}), after exit(reason), and on an exit signal other than
+  // `kill` (gen_server's terminate/2; like Erlang, an untrappable `kill` ends the process without it).
+  // An exception out of terminate() becomes the exit reason. Not called after a stack overflow.
+  virtual void terminate(const Term& reason) { (void)reason; }
 
   // Behaviours come from the node's small-object pool: a node holds millions of them.
   static void* operator new(std::size_t size);
@@ -98,17 +109,53 @@ struct ExitUnwind {
   Term reason;
 };
 
-// Request/Reply carry call() and reply().
-template <class T>
-struct Request {
+// Request/Reply carry call() and reply(). A request type names its reply type, so that a server cannot
+// answer with another type (a compile error in reply()) and a client need not repeat it:
+//
+//   struct GetTotal { using reply_type = int; };
+//   struct Reset { using reply_type = void; };  // the caller waits for an acknowledgement only
+//   // server:  receive([&](Request<GetTotal>& r) { reply(r, total); },
+//   //                  [&](Request<Reset>& r) { total = 0; reply(r); });
+//   // client:  Expected<int, CallError> t = call(server, GetTotal{});
+//
+// A type that names no reply (an int, a std::string) states it at both ends instead:
+// `call<int>(server, std::string("total"))` and `Request<std::string, int>`.
+template <class Req, class R>
+struct RequestOf {
+  using request_type = Req;
+  using reply_type = R;
   Pid from;
   Ref ref;
-  T value;
+  Req value;
 };
-template <class T>
+
+namespace detail {
+template <class Req, class... R>
+struct request_reply {
+  static_assert(sizeof...(R) <= 1, "Request<Req, R>: at most one reply type");
+  using type = std::tuple_element_t<0, std::tuple<R...>>;
+};
+template <class Req>
+struct request_reply<Req> {
+  static_assert(requires { typename Req::reply_type; },
+                "this request type names no reply type: give it `using reply_type = ...;` or write "
+                "Request<Req, ReplyType> (and call<ReplyType>(...) on the client side)");
+  using type = typename Req::reply_type;
+};
+}  // namespace detail
+
+// Request<Req> is the message a call(server, Req) sends; Request<Req, R> when Req names no reply type.
+template <class Req, class... R>
+using Request = RequestOf<Req, typename detail::request_reply<Req, R...>::type>;
+
+template <class R>
 struct Reply {
   Ref ref;
-  T value;
+  R value;
+};
+template <>
+struct Reply<void> {
+  Ref ref;
 };
 
 enum class CallError { noproc, timeout };
@@ -165,10 +212,18 @@ std::unique_ptr<Body> make_body(F&& f, Args&&... args) {
                                                                                 std::forward<Args>(args)...);
 }
 
+class Process;
+
 // Entry points behind the templates. `node` null means the calling process's node.
 Pid spawn(NodeImpl* node, std::unique_ptr<Body> body, std::unique_ptr<Behaviour> behaviour,
           const SpawnOptions& options);
-SendResult send(NodeImpl* node, Pid to, mailbox::Envelope* message);
+// sending_process() is the calling process, charged for one send. It is called before the message is
+// boxed: an exit signal that takes effect here unwinds with nothing allocated yet.
+Process* sending_process();
+// send_from() delivers `message` (owned from here on, whatever happens) from `self`.
+SendResult send_from(Process* self, Pid to, mailbox::Envelope* message);
+// send_outside() delivers from a thread that is not one of `node`'s processes.
+SendResult send_outside(NodeImpl* node, Pid to, mailbox::Envelope* message);
 
 struct Matcher {
   void* clauses;
@@ -332,8 +387,15 @@ Pid spawn_behaviour(std::unique_ptr<Behaviour> behaviour, const SpawnOptions& op
 // there is room. Process only; charges; may park (bounded mailboxes only).
 template <class T>
 SendResult send(Pid to, T&& message) {
-  return detail::send(nullptr, to, mailbox::box(std::forward<T>(message)));
+  static_assert(!std::is_same_v<std::remove_cvref_t<T>, Message>,
+                "forward a received Message as it is with send(pid, std::move(message))");
+  detail::Process* self = detail::sending_process();
+  return detail::send_from(self, to, mailbox::box(std::forward<T>(message)));
 }
+
+// send(to, Message&&) forwards a received message as it is, envelope and all (routers, proxies): the
+// receiver sees the original type. An empty Message is a programming error (aborts). Otherwise as above.
+SendResult send(Pid to, Message&& message);
 
 // receive() takes the first message, in arrival order, that one of the clauses accepts, and runs that
 // clause; the other messages stay, in order. A clause is a handler taking a message type (`const T&`,
@@ -347,6 +409,9 @@ decltype(auto) receive(Clauses&&... clauses) {
 
 // exit(reason) ends the calling process with `reason` (unwinding its stack). Process only.
 [[noreturn]] void exit(Term reason);
+// exit(pid) does not compile: a Pid would become the caller's own exit reason (Erlang's exit/1), not a
+// signal to `pid`. Write exit(pid, Term::atom("kill")) (or another reason) to end another process.
+void exit(Pid) = delete;
 // exit(pid, reason) sends an exit signal (Erlang's exit/2): `kill` ends the target with reason `killed`,
 // `normal` is ignored (unless the target is the caller), anything else ends it with that reason. System
 // signals overtake user messages. A dead target: nothing happens. Process only; charges.
@@ -393,32 +458,64 @@ auto blocking(F&& fn) -> std::invoke_result_t<F&> {
 // carrying it scans only messages that arrived afterwards. Process only.
 Ref make_ref();
 
-// reply() answers a call() request. Process only; charges.
-template <class Q, class T>
-SendResult reply(const Request<Q>& request, T&& value) {
-  return send(request.from, Reply<std::remove_cvref_t<T>>{request.ref, std::forward<T>(value)});
+// reply() answers a call() request with a value of its reply type (reply(request) for a void reply). It
+// may be called by any process that holds the request, later, after handle() returned. Process only;
+// charges.
+template <class Req, class R, class... T>
+SendResult reply(const RequestOf<Req, R>& request, T&&... value) {
+  if constexpr (std::is_void_v<R>) {
+    static_assert(sizeof...(T) == 0, "this request's reply_type is void: answer with reply(request)");
+    return send(request.from, Reply<void>{request.ref});
+  } else {
+    static_assert(sizeof...(T) == 1 && (std::is_constructible_v<R, T&&> && ...),
+                  "reply(request, value): value must convert to the request's reply_type");
+    return send(request.from, Reply<R>{request.ref, R(std::forward<T>(value)...)});
+  }
 }
 
-// call() sends Request<Req>{self(), ref, req} to `server` and waits for the Reply<R> carrying that ref.
-// Costs O(1) whatever the caller's mailbox holds (receive marker). Errors: noproc (dead server at send
-// time), timeout. Process only; may park.
+namespace detail {
+// The reply type of call<R>(server, req): R when given, else the request type's own.
+struct reply_of_request {};
 template <class R, class Req>
-Expected<R, CallError> call(Pid server, Req&& request,
-                            std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
+struct call_reply {
+  using type = R;
+};
+template <class Req>
+struct call_reply<reply_of_request, Req> {
+  using type = typename request_reply<Req>::type;
+};
+template <class R, class Req>
+using call_reply_t = typename call_reply<R, Req>::type;
+struct MarkerGuard {
+  ~MarkerGuard() { clear_marker(); }
+};
+}  // namespace detail
+
+// call() sends Request<Req>{self(), ref, req} to `server` and waits for the reply carrying that ref; R is
+// the request type's reply_type unless given (call<R>). Costs O(1) whatever the caller's mailbox holds
+// (receive marker). Errors: noproc (dead server at send time), timeout. Process only; may park.
+template <class R = detail::reply_of_request, class Req>
+Expected<detail::call_reply_t<R, std::remove_cvref_t<Req>>, CallError> call(
+    Pid server, Req&& request, std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
+  using Q = std::remove_cvref_t<Req>;
+  using Out = detail::call_reply_t<R, Q>;
   Ref ref = make_ref();
-  if (send(server, Request<std::remove_cvref_t<Req>>{self(), ref, std::forward<Req>(request)}) ==
-      SendResult::noproc) {
-    detail::clear_marker();
+  detail::MarkerGuard clear;  // also if an exit unwinds through the call
+  if (send(server, RequestOf<Q, Out>{self(), ref, std::forward<Req>(request)}) == SendResult::noproc)
     return unexpected(CallError::noproc);
+  const auto mine = [ref](const Reply<Out>& r) { return r.ref == ref; };
+  if constexpr (std::is_void_v<Out>) {
+    bool replied = detail::receive_marked(ref.value, when(mine, [](Reply<Out>&) { return true; }),
+                                          after(timeout, [] { return false; }));
+    if (!replied) return unexpected(CallError::timeout);
+    return {};
+  } else {
+    std::optional<Out> out;
+    detail::receive_marked(ref.value, when(mine, [&](Reply<Out>& r) { out.emplace(std::move(r.value)); }),
+                           after(timeout, [] {}));
+    if (!out) return unexpected(CallError::timeout);
+    return std::move(*out);
   }
-  std::optional<R> out;
-  detail::receive_marked(ref.value,
-                         when([ref](const Reply<R>& r) { return r.ref == ref; },
-                              [&](Reply<R>& r) { out.emplace(std::move(r.value)); }),
-                         after(timeout, [] {}));
-  detail::clear_marker();
-  if (!out) return unexpected(CallError::timeout);
-  return std::move(*out);
 }
 
 // process_info() describes a live process of this node, nullopt for a dead PID. Process only.

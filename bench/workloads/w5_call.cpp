@@ -15,7 +15,7 @@ constexpr long kJunk = 100000;
 
 void server() {
   for (bool more = true; more;)
-    receive([](Request<long>& r) { reply(r, r.value); }, [&](Stop) { more = false; });
+    receive([](Request<long, long>& r) { reply(r, r.value); }, [&](Stop) { more = false; });
 }
 
 void fill(Pid target) {

@@ -25,8 +25,10 @@ bool Mailbox::push_user(Envelope* e) {
     pushed_.fetch_add(1, std::memory_order_relaxed);
   } else {
     // Reserve a place first, so concurrent senders cannot overshoot the bound together.
-    std::uint64_t n = pushed_.fetch_add(1, std::memory_order_acq_rel) + 1;
-    if (n - taken_.load(std::memory_order_acquire) > bounds_->bound) {
+    // seq_cst: the load of taken_ must not pass the sender's store of has_blocked_ (see
+    // add_blocked_sender()).
+    std::uint64_t n = pushed_.fetch_add(1, std::memory_order_seq_cst) + 1;
+    if (n - taken_.load(std::memory_order_seq_cst) > bounds_->bound) {
       pushed_.fetch_sub(1, std::memory_order_acq_rel);
       return false;
     }
@@ -47,15 +49,36 @@ std::size_t Mailbox::user_length() const {
   return pushed > taken ? static_cast<std::size_t>(pushed - taken) : 0;
 }
 
-void Mailbox::add_blocked_sender(std::uint64_t id) {
+bool Mailbox::add_blocked_sender(std::uint64_t id) {
   std::lock_guard lock(bounds_->blocked_mutex);
+  if (bounds_->closed) return false;
   bounds_->blocked.push_back(id);
-  has_blocked_.store(true, std::memory_order_release);
+  // seq_cst: the sender stores this flag and then loads taken_ (its retry in push_user()); the owner
+  // stores taken_ and then loads this flag (has_blocked_senders()). That is Dekker's pattern: with weaker
+  // orders (and on x86, whose store buffer lets a load pass an earlier store) both could read the old
+  // value, the sender park on a mailbox the owner just made room in, and the owner never wake it.
+  has_blocked_.store(true, std::memory_order_seq_cst);
+  return true;
+}
+
+bool Mailbox::has_blocked_senders() const {
+  if (!bounds_) return false;  // unbounded: nobody ever blocks, and the hot path pays nothing
+  // seq_cst fence: orders take_after()'s store of taken_ before this load (see add_blocked_sender()).
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  return has_blocked_.load(std::memory_order_seq_cst);
 }
 
 std::vector<std::uint64_t> Mailbox::take_blocked_senders() {
   if (!bounds_) return {};
   std::lock_guard lock(bounds_->blocked_mutex);
+  has_blocked_.store(false, std::memory_order_relaxed);
+  return std::exchange(bounds_->blocked, {});
+}
+
+std::vector<std::uint64_t> Mailbox::close_blocked_senders() {
+  if (!bounds_) return {};
+  std::lock_guard lock(bounds_->blocked_mutex);
+  bounds_->closed = true;
   has_blocked_.store(false, std::memory_order_relaxed);
   return std::exchange(bounds_->blocked, {});
 }
@@ -67,17 +90,18 @@ Envelope* Mailbox::pop_system() {
   return e;
 }
 
-bool Mailbox::drain() {
+bool Mailbox::drain(std::uint64_t limit) {
   // A batch at a time: under a steady stream, draining until empty would never end, and the owner would
   // never reach a charge point.
-  for (int i = 0; i < kDrainBatch; ++i) {
+  for (std::uint64_t i = 0; i < limit; ++i) {
     Envelope* e = user_.pop();
     if (!e) return i > 0;
     e->next.store(nullptr, std::memory_order_relaxed);
     tail_->next.store(e, std::memory_order_relaxed);
     tail_ = e;
+    ++drained_;
   }
-  return true;
+  return limit > 0;
 }
 
 void Mailbox::drain_all() {
@@ -104,8 +128,13 @@ Envelope* Mailbox::take_after(Position pos) {
 }
 
 void Mailbox::mark(std::uint64_t key) {
-  // Everything that arrived before the reference was made lies before the marker.
-  drain_all();
+  // Everything that arrived before the reference was made must lie before the marker, so drain it; but
+  // only that much: what was pushed before now (pushed_ counts a message before it is linked), never
+  // what keeps arriving, or a steady stream of senders would keep us here forever. A push still half
+  // done stays behind the marker, which costs the reply scan one extra message.
+  const std::uint64_t arrived = pushed_.load(std::memory_order_acquire);
+  while (drained_ < arrived && drain(arrived - drained_)) {
+  }
   marker_ = tail_;
   marker_key_ = key;
 }

@@ -41,8 +41,9 @@ class Mailbox {
   void set_bound(std::size_t bound, Overflow policy);
   std::size_t bound() const { return bounds_ ? bounds_->bound : 0; }
   Overflow policy() const { return bounds_ ? bounds_->policy : Overflow::block; }
-  // add_blocked_sender() records a sender (by id) to wake once there is room.
-  void add_blocked_sender(std::uint64_t id);
+  // add_blocked_sender() records a sender (by id) to wake once there is room. False once the owner has
+  // exited (close_blocked_senders()): nobody would wake it.
+  bool add_blocked_sender(std::uint64_t id);
 
   // ---- Owner only ----
   Envelope* pop_system();
@@ -53,9 +54,12 @@ class Mailbox {
   Envelope* next_after(Position pos);
   // take_after() unlinks and returns the message right after `pos`.
   Envelope* take_after(Position pos);
-  // take_blocked_senders() hands back the senders to wake (call after taking from a bounded mailbox).
-  bool has_blocked_senders() const { return has_blocked_.load(std::memory_order_acquire); }
+  // has_blocked_senders() tells, after the owner took a message, whether senders wait for room; then
+  // take_blocked_senders() hands them back to wake. close_blocked_senders() is the same when the owner
+  // exits, and refuses every later add_blocked_sender().
+  bool has_blocked_senders() const;
   std::vector<std::uint64_t> take_blocked_senders();
+  std::vector<std::uint64_t> close_blocked_senders();
 
   // The receive marker: mark() remembers the current end of the queue under `key`; marked(key) is the
   // position to scan from, or start() if the marker was made for another key or is gone.
@@ -65,9 +69,9 @@ class Mailbox {
 
  private:
   static constexpr int kDrainBatch = 256;
-  // drain() moves up to kDrainBatch arrived messages to the private list; false if there were none.
-  bool drain();
-  // drain_all() moves everything that has arrived (the destructor, and a marker, which must lie after it).
+  // drain() moves up to `limit` arrived messages to the private list; false if there were none.
+  bool drain(std::uint64_t limit = kDrainBatch);
+  // drain_all() moves everything that has arrived (the destructor: nothing arrives any more).
   void drain_all();
 
   // What only a bounded mailbox needs, kept out of line: most mailboxes are unbounded.
@@ -76,6 +80,7 @@ class Mailbox {
     Overflow policy;
     std::mutex blocked_mutex;
     std::vector<std::uint64_t> blocked;  // GUARDED_BY(blocked_mutex)
+    bool closed = false;                 // GUARDED_BY(blocked_mutex): the owner exited
   };
 
   // Producers' side first, the owner's after; not padded apart (see MpscQueue).
@@ -93,6 +98,7 @@ class Mailbox {
   Envelope* tail_ = &head_;
   Envelope* marker_ = nullptr;
   std::uint64_t marker_key_ = 0;
+  std::uint64_t drained_ = 0;  // messages moved to the private list so far
 
   std::unique_ptr<Bounds> bounds_;  // null: unbounded
 };

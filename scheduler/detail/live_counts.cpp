@@ -28,13 +28,19 @@ Registry& registry() {
   return *r;
 }
 
-struct ThreadSlot {
-  ThreadCounts counts;
-  ThreadSlot() {
+// A thread's counts: plain zero-initialised TLS, so counting needs no lazy-init guard. The object that
+// registers the thread, and folds its counts into `gone` when it ends, is touched on the first count only.
+thread_local ThreadCounts counts;
+
+struct ThreadExit {
+  bool registered = false;
+  void enroll() {
+    registered = true;
     std::lock_guard lock(registry().mutex);
     registry().threads.push_back(&counts);
   }
-  ~ThreadSlot() {
+  ~ThreadExit() {
+    if (!registered) return;
     Registry& r = registry();
     std::lock_guard lock(r.mutex);
     for (unsigned k = 0; k < kKinds; ++k)
@@ -42,16 +48,20 @@ struct ThreadSlot {
     std::erase(r.threads, &counts);
   }
 };
+thread_local ThreadExit thread_exit;
+thread_local bool enrolled = false;
 
-ThreadCounts& mine() {
-  thread_local ThreadSlot slot;
-  return slot.counts;
+[[gnu::noinline]] void enroll() {
+  enrolled = true;
+  thread_exit.enroll();
 }
 
 }  // namespace
 
 void counted_add(Counted kind, std::int64_t delta) noexcept {
-  auto& c = mine().n[static_cast<unsigned>(kind)];
+  if (!enrolled) [[unlikely]]
+    enroll();
+  auto& c = counts.n[static_cast<unsigned>(kind)];
   c.store(c.load(std::memory_order_relaxed) + delta, std::memory_order_relaxed);
 }
 

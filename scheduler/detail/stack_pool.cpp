@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "scheduler/detail/live_counts.h"
+
 namespace myrmex::scheduler::detail {
 
 namespace {
@@ -86,6 +88,7 @@ void StackPool::add_arena() {
 }
 
 Stack* StackPool::acquire(StackCache& cache) {
+  counted_add(Counted::stack, 1);
   if (Stack* s = cache.head) {
     cache.head = s->next_free;
     --cache.count;
@@ -100,6 +103,7 @@ Stack* StackPool::acquire(StackCache& cache) {
 }
 
 void StackPool::release(StackCache& cache, Stack* stack) {
+  counted_add(Counted::stack, -1);
   if (cache.count < kCacheLimit) {
     stack->next_free = cache.head;
     cache.head = stack;

@@ -79,7 +79,7 @@ TEST_CASE("call() scans only messages newer than its reference: O(1) with 100k u
   myrmex::Node node(config(1));
   node.run([] {
     Pid server = myrmex::spawn([] {
-      for (;;) myrmex::receive([](myrmex::Request<int>& r) { myrmex::reply(r, r.value * 2); });
+      for (;;) myrmex::receive([](myrmex::Request<int, int>& r) { myrmex::reply(r, r.value * 2); });
     });
     Pid me = myrmex::self();
     for (int i = 0; i < 100000; ++i) myrmex::send(me, std::string("unread"));

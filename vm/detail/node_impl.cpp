@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "scheduler/detail/yield_point.h"
 #include "vm/detail/process.h"
 
 namespace myrmex::vm::detail {
@@ -39,61 +40,89 @@ Pid NodeImpl::spawn(std::unique_ptr<Body> body, std::unique_ptr<Behaviour> behav
   return pid;
 }
 
+namespace {
+
+// Owned owns an envelope until it is handed to a mailbox, so that no path out of a send (a refused
+// message, an exit signal unwinding a blocked sender) leaks it.
+class Owned {
+ public:
+  explicit Owned(mailbox::Envelope* e) : e_(e) {}
+  Owned(const Owned&) = delete;
+  Owned& operator=(const Owned&) = delete;
+  ~Owned() { mailbox::destroy(e_); }
+  mailbox::Envelope* get() const { return e_; }
+  void handed_over() { e_ = nullptr; }
+
+ private:
+  mailbox::Envelope* e_;
+};
+
+}  // namespace
+
 SendResult NodeImpl::send(Process* sender, Pid to, mailbox::Envelope* e) {
+  Owned message(e);
   if (sender) {
     // A process sending from its scheduler needs no reference until its next quiescent point, unless the
     // target's mailbox is bounded: a blocked sender parks, and a parked process may hold nothing.
     Process* target = table.lookup_local(to);
-    if (!target) {
-      mailbox::destroy(e);
-      return SendResult::noproc;
-    }
-    if (target->mailbox.bound() == 0) return deliver(sender, *target, e);
-  }
-  Process* target = table.acquire(to);
-  if (!target) {
-    mailbox::destroy(e);
-    return SendResult::noproc;
-  }
-  SendResult r = deliver(sender, *target, e);
-  table.release(target);
-  return r;
-}
-
-SendResult NodeImpl::deliver(Process* sender, Process& target, mailbox::Envelope* e) {
-  for (;;) {
-    if (target.mailbox.push_user(e)) {
-      group.notify(target);
+    if (!target) return SendResult::noproc;
+    if (target->mailbox.bound() == 0) {
+      target->mailbox.push_user(e);
+      message.handed_over();
+      group.notify(*target);
       return SendResult::ok;
     }
-    switch (target.mailbox.policy()) {
+  }
+  Process* target = table.acquire(to);
+  if (!target) return SendResult::noproc;
+  struct Reference {
+    ProcessTable& table;
+    Process* p;
+    ~Reference() { table.release(p); }  // also when an exit signal unwinds a blocked sender
+  } hold{table, target};
+  for (;;) {
+    if (target->mailbox.push_user(e)) {
+      message.handed_over();
+      group.notify(*target);
+      return SendResult::ok;
+    }
+    switch (target->mailbox.policy()) {
       case Overflow::drop:
-        mailbox::destroy(e);
         return SendResult::dropped;
       case Overflow::reject:
-        mailbox::destroy(e);
         return SendResult::mailbox_full;
       case Overflow::block:
         break;
     }
-    if (target.state.load(std::memory_order_acquire) == sd::TaskState::done) {
-      mailbox::destroy(e);
-      return SendResult::noproc;
+    // Only the owner makes room in its mailbox: waiting for itself would wait forever.
+    if (sender == target) return SendResult::mailbox_full;
+    if (target->state.load(std::memory_order_acquire) == sd::TaskState::done) return SendResult::noproc;
+    if (!sender) {
+      wait_outside();
+      continue;
     }
-    if (sender && sender != &target) {
-      // Register, then try once more: the owner may have made room before it saw us registered.
-      target.mailbox.add_blocked_sender(sender->pid.value);
-      if (target.mailbox.push_user(e)) {
-        group.notify(target);
-        return SendResult::ok;
-      }
-      sender->park();
-      sender->charge(1);  // a blocked sender can still be killed
-    } else {
-      // A thread outside the node (or a process filling its own mailbox) has nobody to wake it: poll.
-      std::this_thread::sleep_for(std::chrono::microseconds(50));
+    sd::yield_point("send.blocked.checked");
+    // Register, then try once more: the owner may have made room before it saw us registered. A target
+    // that exited since the check above refuses the registration (nobody would wake us).
+    if (!target->mailbox.add_blocked_sender(sender->pid.value)) return SendResult::noproc;
+    if (target->mailbox.push_user(e)) {
+      message.handed_over();
+      group.notify(*target);
+      return SendResult::ok;
     }
+    sender->park();
+    sender->charge(1);  // a blocked sender can still be killed: `message` and `hold` clean up
   }
+}
+
+void NodeImpl::wait_outside() {
+  // A thread outside the node has nobody to wake it: it polls. A process of another node (two nodes in one
+  // OS process) must not block its scheduler thread: it sleeps as a process.
+  if (Process* p = current_process()) {
+    p->sleep(1);
+    return;
+  }
+  std::this_thread::sleep_for(std::chrono::microseconds(50));
 }
 
 void NodeImpl::exit_signal(Pid from, Pid to, Term reason) {

@@ -37,7 +37,8 @@ class NodeImpl {
   std::atomic<std::uint64_t> next_ref{1};
 
  private:
-  SendResult deliver(Process* sender, Process& target, mailbox::Envelope* e);
+  // wait_outside() waits a little for room in a full mailbox, for a sender that is not a process of ours.
+  void wait_outside();
 
   std::mutex stop_mutex_;
   std::condition_variable all_gone_;

@@ -7,7 +7,9 @@
 #include <exception>
 #include <typeinfo>
 
+#include "scheduler/detail/live_counts.h"
 #include "scheduler/detail/object_pool.h"
+#include "scheduler/detail/yield_point.h"
 #include "vm/detail/node_impl.h"
 
 namespace myrmex::vm::detail {
@@ -16,16 +18,23 @@ namespace sd = scheduler::detail;
 
 namespace {
 
-std::string demangle(const char* name) {
-  int status = 0;
-  char* s = abi::__cxa_demangle(name, nullptr, nullptr, &status);
-  std::string out = status == 0 && s ? s : name;
-  std::free(s);
-  return out;
+Term exception_reason(const std::type_info* type, const char* what) {
+  return Term::tuple({Term::atom("exception"),
+                      Term::binary(type ? mailbox::detail::demangle(*type) : std::string("unknown")),
+                      Term::binary(what)});
 }
 
-Term exception_reason(const char* type_name, const char* what) {
-  return Term::tuple({Term::atom("exception"), Term::binary(demangle(type_name)), Term::binary(what)});
+// current_exception_reason() is the exit reason for the exception being handled (inside a catch).
+Term current_exception_reason() {
+  try {
+    throw;
+  } catch (ExitUnwind& e) {
+    return e.reason;
+  } catch (std::exception& e) {
+    return exception_reason(&typeid(e), e.what());
+  } catch (...) {
+    return exception_reason(abi::__cxa_current_exception_type(), "");
+  }
 }
 
 // Async-signal-safe decimal formatting (describe() runs in the SIGSEGV handler).
@@ -79,25 +88,28 @@ void Process::describe(char* out, std::size_t size) const noexcept {
 }
 
 void Process::handle_signals() {
-  // While unwinding for an exit already, further signals wait: throwing now would terminate.
-  if (std::uncaught_exceptions() > 0) return;
+  // While unwinding (for an exit or any exception; the count is this fiber's own) further signals wait:
+  // throwing now would terminate. Once the process is exiting (its destructors run) they no longer
+  // matter.
+  if (exiting_ || std::uncaught_exceptions() > 0) return;
   if (pending_exit_) throw ExitUnwind{*pending_exit_};
   while (mailbox::Envelope* e = mailbox.pop_system()) {
     Message m(e);
     if (auto* s = m.get<ExitSignal>()) {
       if (s->reason.is_atom("normal") && s->from != pid) continue;  // exit(Pid, normal) is ignored
-      pending_exit_ = std::make_unique<Term>(s->reason.is_atom("kill") ? Term::atom("killed") : s->reason);
+      killed_ = s->reason.is_atom("kill");
+      pending_exit_ = std::make_unique<Term>(killed_ ? Term::atom("killed") : s->reason);
       throw ExitUnwind{*pending_exit_};
     }
   }
 }
 
 void Process::took_message() {
-  if (mailbox.has_blocked_senders()) wake_blocked_senders();
+  if (mailbox.has_blocked_senders()) wake_senders(mailbox.take_blocked_senders());
 }
 
-void Process::wake_blocked_senders() {
-  for (std::uint64_t id : mailbox.take_blocked_senders()) {
+void Process::wake_senders(const std::vector<std::uint64_t>& ids) {
+  for (std::uint64_t id : ids) {
     if (Process* sender = node.table.acquire(Pid{id})) {
       node.group.notify(*sender);
       node.table.release(sender);
@@ -164,6 +176,7 @@ bool Process::run_behaviour() {
     initialized_ = true;
     behaviour_->init();
     if (stopping_) return true;
+    init_done_ = true;
   }
   for (;;) {
     if (mailbox.has_system()) handle_signals();
@@ -179,6 +192,17 @@ bool Process::run_behaviour() {
   }
 }
 
+void Process::terminate_behaviour() noexcept {
+  // As gen_server: not after a failed or stopping init(), and not after `kill`.
+  if (!behaviour_ || !init_done_ || killed_) return;
+  pending_exit_.reset();  // the exit that brought us here must not fire again inside terminate()
+  try {
+    behaviour_->terminate(exit_reason_);
+  } catch (...) {
+    exit_reason_ = current_exception_reason();  // also an exit signal that arrived meanwhile
+  }
+}
+
 void Process::stop_after_handler(Term reason) {
   if (!behaviour_) {
     std::fprintf(stderr, "myrmex: Behaviour::stop() called by %s, which is not a behaviour-style process\n",
@@ -190,10 +214,13 @@ void Process::stop_after_handler(Term reason) {
 }
 
 void* Process::operator new(std::size_t size) {
-  return sd::pool_allocate(size);
+  void* p = sd::pool_allocate(size);
+  sd::counted_add(sd::Counted::process, 1);
+  return p;
 }
 
 void Process::operator delete(void* p, std::size_t size) noexcept {
+  sd::counted_add(sd::Counted::process, -1);
   sd::pool_free(p, size);
 }
 
@@ -201,27 +228,37 @@ sd::FiberEnd Process::run_fiber() noexcept {
   try {
     if (behaviour_) {
       if (!run_behaviour()) return sd::FiberEnd::hibernate;
-      return sd::FiberEnd::finished;  // stopped: exit_reason_ holds the reason
+      // stopped: exit_reason_ holds the reason
+    } else {
+      body_->run();
+      // A function that swallowed its exit (catch (...) without rethrow) and returned still exits so.
+      exit_reason_ = pending_exit_ ? *pending_exit_ : Term::atom("normal");
     }
-    body_->run();
-    exit_reason_ = Term::atom("normal");
-  } catch (ExitUnwind& e) {
-    exit_reason_ = e.reason;
-  } catch (std::exception& e) {
-    exit_reason_ = exception_reason(typeid(e).name(), e.what());
   } catch (...) {
-    std::type_info* t = abi::__cxa_current_exception_type();
-    exit_reason_ = exception_reason(t ? t->name() : "unknown", "");
+    exit_reason_ = current_exception_reason();
   }
+  // Still as the process, on its fiber: terminate(), then the destructors, with exits no longer taking
+  // effect (a destructor must not throw).
+  terminate_behaviour();
+  exiting_ = true;
+  behaviour_.reset();
+  body_.reset();
   return sd::FiberEnd::finished;
 }
 
 void Process::fiber_ended(sd::FiberEnd how) noexcept {
-  if (how == sd::FiberEnd::overflow) exit_reason_ = Term::atom("stack_overflow");
+  if (how == sd::FiberEnd::overflow) {
+    exit_reason_ = Term::atom("stack_overflow");
+    // The abandoned stack may hold pointers into these, and their destructors may use the API, which only
+    // works on the process's fiber, now gone: leak them (see the README, "Stack overflow leaks").
+    (void)behaviour_.release();
+    (void)body_.release();
+  }
   sd::TimerWheel::cancel(timer);
   state.store(sd::TaskState::done, std::memory_order_release);
-  // Senders blocked on our full mailbox must not wait for a process that is gone.
-  wake_blocked_senders();
+  sd::yield_point("exit.done.stored");
+  // Senders blocked on our full mailbox must not wait for a process that is gone; later ones are refused.
+  wake_senders(mailbox.close_blocked_senders());
   if (node.config.log_crashes && exit_reason_.kind() == Term::Kind::tuple &&
       exit_reason_.elements()[0].is_atom("exception")) {
     std::fprintf(stderr, "myrmex: process %s exited: %s\n", pid.to_string().c_str(),

@@ -86,11 +86,16 @@ class Process final : public scheduler::detail::Task {
   void handle_signals();
   // run_behaviour() returns true when the behaviour asked to stop, false when its mailbox ran dry.
   bool run_behaviour();
-  void wake_blocked_senders();
+  // terminate_behaviour() runs Behaviour::terminate() as the process ends (when it is owed one).
+  void terminate_behaviour() noexcept;
+  void wake_senders(const std::vector<std::uint64_t>& ids);
 
   std::unique_ptr<Body> body_;
   std::unique_ptr<Behaviour> behaviour_;
   bool initialized_ = false;
+  bool init_done_ = false;  // init() returned without stop(): terminate() is owed
+  bool killed_ = false;     // ended by `kill`: no terminate()
+  bool exiting_ = false;    // past terminate(): destructors run, exit signals no longer take effect
   bool stopping_ = false;               // Behaviour::stop() was called; exit_reason_ holds the reason
   std::unique_ptr<Term> pending_exit_;  // an exit that user code swallowed: rethrown at each charge point
   Term exit_reason_;
