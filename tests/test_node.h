@@ -3,11 +3,14 @@
 
 #include <myrmex/myrmex.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
+#include <string>
 #include <thread>
 
 #include "scheduler/detail/fiber.h"
+#include "scheduler/detail/live_counts.h"
 
 namespace myrmex::test {
 
@@ -39,5 +42,29 @@ bool wait_until(Pred pred, std::chrono::seconds limit = std::chrono::seconds(60)
   }
   return true;
 }
+
+// LiveCounts snapshots the live envelopes, control blocks, behaviours and stacks; grown() describes what
+// is alive now that was not at the snapshot ("" when nothing). Take it before a node is made and look
+// after it is destroyed.
+class LiveCounts {
+ public:
+  LiveCounts() {
+    for (unsigned k = 0; k < kKinds; ++k) at_[k] = scheduler::detail::live(static_cast<Kind>(k));
+  }
+  std::string grown() const {
+    std::string out;
+    for (unsigned k = 0; k < kKinds; ++k) {
+      auto kind = static_cast<Kind>(k);
+      std::int64_t d = scheduler::detail::live(kind) - at_[k];
+      if (d != 0) out += std::to_string(d) + " " + scheduler::detail::counted_name(kind) + "; ";
+    }
+    return out;
+  }
+
+ private:
+  using Kind = scheduler::detail::Counted;
+  static constexpr unsigned kKinds = static_cast<unsigned>(Kind::kinds);
+  std::array<std::int64_t, kKinds> at_{};
+};
 
 }  // namespace myrmex::test

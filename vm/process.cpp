@@ -54,7 +54,9 @@ void clear_marker() {
 
 void run_blocking(std::function<void()> job) {
   Process& self = self_process("blocking");
+  self.charge(kSendCost);
   self.node.group.run_blocking(self, std::move(job));
+  self.charge(0);  // the signals that waited for the job take effect now
 }
 
 }  // namespace detail
@@ -135,17 +137,22 @@ void sleep_for(std::chrono::milliseconds duration) {
 
 Ref make_ref() {
   detail::Process& self = detail::self_process("make_ref");
+  self.charge(kSendCost);
   Ref ref{self.node.next_ref.fetch_add(1, std::memory_order_relaxed)};
   self.mailbox.mark(ref.value);
   return ref;
 }
 
 std::optional<ProcessInfo> process_info(Pid pid) {
-  return detail::self_process("process_info").node.info(pid);
+  detail::Process& self = detail::self_process("process_info");
+  self.charge(kSendCost);
+  return self.node.info(pid);
 }
 
 bool alive(Pid pid) {
-  return detail::self_process("alive").node.alive(pid);
+  detail::Process& self = detail::self_process("alive");
+  self.charge(kSendCost);
+  return self.node.alive(pid);
 }
 
 }  // namespace myrmex::vm

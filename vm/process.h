@@ -455,7 +455,7 @@ auto blocking(F&& fn) -> std::invoke_result_t<F&> {
 }
 
 // make_ref() returns a node-unique reference and marks the caller's mailbox, so a receive for a reply
-// carrying it scans only messages that arrived afterwards. Process only.
+// carrying it scans only messages that arrived afterwards. Process only; charges.
 Ref make_ref();
 
 // reply() answers a call() request with a value of its reply type (reply(request) for a void reply). It
@@ -518,9 +518,9 @@ Expected<detail::call_reply_t<R, std::remove_cvref_t<Req>>, CallError> call(
   }
 }
 
-// process_info() describes a live process of this node, nullopt for a dead PID. Process only.
+// process_info() describes a live process of this node, nullopt for a dead PID. Process only; charges.
 std::optional<ProcessInfo> process_info(Pid pid);
-// alive() tells whether `pid` names a live process of the calling process's node. Process only.
+// alive() tells whether `pid` names a live process of the calling process's node. Process only; charges.
 bool alive(Pid pid);
 
 }  // namespace myrmex::vm

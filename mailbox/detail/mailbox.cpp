@@ -1,5 +1,7 @@
 #include "mailbox/detail/mailbox.h"
 
+#include "scheduler/detail/yield_point.h"
+
 namespace myrmex::mailbox::detail {
 
 Mailbox::~Mailbox() {
@@ -91,6 +93,7 @@ Envelope* Mailbox::pop_system() {
 }
 
 bool Mailbox::drain(std::uint64_t limit) {
+  scheduler::detail::yield_point("mailbox.drain.batch");
   // A batch at a time: under a steady stream, draining until empty would never end, and the owner would
   // never reach a charge point.
   for (std::uint64_t i = 0; i < limit; ++i) {

@@ -146,13 +146,13 @@ TEST_CASE("a system signal overtakes a million queued user messages") {
   std::atomic<bool> go{false};
   std::atomic<long> handled{-1};
   Pid target = node.spawn([&] {
-    // Park in the blocking pool until the mailbox is full; signals wait until blocking() returns.
-    myrmex::blocking([&] { wait_until([&] { return go.load(); }); });
     struct Count {
       std::atomic<long>& out;
       long n = 0;
       ~Count() { out = n; }
     } count{handled};
+    // Park in the blocking pool until the mailbox is full; signals wait until blocking() returns.
+    myrmex::blocking([&] { wait_until([&] { return go.load(); }); });
     for (;;) myrmex::receive([&](long) { ++count.n; });
   });
   for (long i = 0; i < n; ++i) node.send(target, i);
