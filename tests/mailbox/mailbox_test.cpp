@@ -1,8 +1,12 @@
 // Bounded mailboxes: each overflow policy, and system signals through a full mailbox.
 #include <doctest/doctest.h>
 
+#include <string_view>
 #include <vector>
 
+#include "mailbox/detail/mailbox.h"
+#include "scheduler/detail/systematic.h"
+#include "scheduler/detail/yield_point.h"
 #include "tests/test_node.h"
 
 using namespace std::chrono_literals;
@@ -101,4 +105,53 @@ TEST_CASE("a sender blocked on a full mailbox is released when the receiver dies
   go = true;
   REQUIRE(wait_until([&] { return !node.alive(sender); }));
   CHECK(second == SendResult::noproc);
+}
+
+TEST_CASE("a bound of one under two schedulers never deadlocks sender and receiver (stress)" *
+          doctest::test_suite("stress")) {
+  // The receiver stores its count of taken messages then looks for blocked senders; a sender registers
+  // then looks at the count again. Without a full fence on both sides both can read stale values (store
+  // buffering) and each wait for the other. Many hand-overs through a bound of one hit that window often.
+  myrmex::Node node(config(2));
+  const long n = myrmex::test::scaled(200000);
+  std::atomic<long> received{0};
+  Pid receiver = node.spawn_opt(bounded(1, myrmex::Overflow::block), [&] {
+    for (long i = 0; i < n; ++i) myrmex::receive([&](long v) {
+        CHECK(v == i);
+        ++received;
+      });
+  });
+  node.spawn([&] {
+    for (long i = 0; i < n; ++i) REQUIRE(myrmex::send(receiver, i) == SendResult::ok);
+  });
+  CHECK(wait_until([&] { return received.load() == n; }, std::chrono::seconds(120)));
+}
+
+namespace {
+// Feeds a mailbox while its owner drains it: each batch the owner drains, more than a batch arrives.
+myrmex::mailbox::detail::Mailbox* fed = nullptr;
+long feeds = 0;
+void feed_while_draining(const char* name) {
+  if (!fed || std::string_view(name) != "mailbox.drain.batch" || feeds >= 100000) return;
+  for (int i = 0; i < 300; ++i, ++feeds) (void)fed->push_user(myrmex::mailbox::box(i));
+}
+}  // namespace
+
+TEST_CASE("make_ref()'s mark drains only what arrived before it, however fast messages keep arriving") {
+  if (!myrmex::scheduler::detail::kYieldPoints) return;  // the feed needs the yield points
+  myrmex::mailbox::detail::Mailbox mailbox;
+  for (int i = 0; i < 1000; ++i) (void)mailbox.push_user(myrmex::mailbox::box(i));
+  fed = &mailbox;
+  feeds = 0;
+  myrmex::scheduler::detail::set_yield_hook(&feed_while_draining);
+  mailbox.mark(1);
+  myrmex::scheduler::detail::set_yield_hook(nullptr);
+  fed = nullptr;
+  // Draining 1000 takes four batches, during which 1200 more arrive; a drain until empty would have
+  // chased the feed to its end (100000 messages).
+  CHECK(feeds < 2000);
+  // The marker lies right after the 1000 that were there: the next message after it is the first fed.
+  auto* first_fed = mailbox.next_after(mailbox.marked(1));
+  REQUIRE(first_fed);
+  CHECK(*myrmex::mailbox::unbox<int>(first_fed) == 0);
 }
