@@ -598,7 +598,12 @@ void SchedulerGroup::run_blocking(Task& self, std::function<void()> job) {
 
 void SchedulerGroup::defer(Quiescence::Callback fn, void* context, std::uint64_t a, std::uint64_t b) {
   Scheduler* s = Scheduler::current();
-  quiescence_->defer(s && &s->group_ == this ? static_cast<int>(s->index_) : -1, fn, context, a, b);
+  if (s && &s->group_ == this) return quiescence_->defer(static_cast<int>(s->index_), fn, context, a, b);
+  quiescence_->defer(-1, fn, context, a, b);
+  // Only a scheduler passing a quiescent point runs it: if all of them sleep with nothing to do, wake one
+  // (a sleeper that saw the pending flag before this would sleep a tick at most; wake_one() covers the
+  // others, since each publishes itself idle before it looks at the flag).
+  wake_one();
 }
 
 void SchedulerGroup::push_global(Task* task) {
