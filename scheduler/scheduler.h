@@ -19,7 +19,8 @@ struct SchedulerConfig {
   bool pin = true;
   // Reductions per time slice (BEAM: 4000).
   int reductions = 4000;
-  // Usable bytes of each fiber stack (a guard page lies below each).
+  // Usable bytes of each fiber stack (a 64 KiB guard lies below each, so a frame of up to 64 KiB that
+  // overflows faults in it even in code built without -fstack-clash-protection).
   std::size_t stack_size = 256 * 1024;
   // How long an idle scheduler keeps looking for work before it sleeps.
   std::chrono::microseconds spin = std::chrono::microseconds(50);
@@ -27,7 +28,9 @@ struct SchedulerConfig {
   unsigned blocking_threads = 4;
   // A process that runs this long without reaching a charge point is reported (long_schedule).
   std::chrono::milliseconds long_schedule = std::chrono::milliseconds(100);
-  // Catch fiber stack overflows (SIGSEGV on a guard page) and end only that process.
+  // Catch fiber stack overflows (SIGSEGV in a stack's guard) and end only that process. The handler is
+  // installed once per OS process; other faults go on to the SIGSEGV/SIGBUS action that was in place
+  // before it (or get the default action).
   bool catch_stack_overflow = true;
 };
 

@@ -1,7 +1,13 @@
-// Fiber switching: Boost.Context's fcontext plus the sanitizer annotations every switch needs.
+// Fiber switching: Boost.Context's fcontext plus what every switch must carry along: the sanitizer
+// annotations, and the C++ runtime's per-thread exception state.
 //
-// Internal to myrmex. The only place that knows about fcontext_t and about ASan/TSan fiber APIs, so the
-// scheduler reads as plain "switch to that context" code.
+// Internal to myrmex. The only place that knows about fcontext_t, about ASan/TSan fiber APIs and about
+// __cxa_get_globals(), so the scheduler reads as plain "switch to that context" code.
+//
+// Exception state is per fiber: libstdc++ keeps the caught-exceptions stack (std::current_exception(),
+// `throw;`) and std::uncaught_exceptions() per thread, so a switch stores the thread's state on the
+// outgoing stack and the side that lands loads its own back (a new fiber starts with none). A process may
+// therefore park inside a catch block or in a destructor run by unwinding, and resume on any thread.
 #pragma once
 
 #include <cstddef>
@@ -38,15 +44,18 @@ struct SanitizerSide {};
 Context make_context(void* stack_top, std::size_t size, FiberEntry entry);
 
 // switch_context() jumps from the running stack (`self`) to `to` (whose stack is `target`), passing `data`.
-// Returns when some context jumps back here. `self_ends` says the running fiber will never be resumed,
-// so ASan may free its fake stack.
+// Returns when some context jumps back here, maybe on another thread, with this stack's exception state
+// back in place. `self_ends` says the running fiber will never be resumed, so ASan may free its fake stack.
 Transfer switch_context(Context to, void* data, SanitizerSide& self, const SanitizerSide& target,
                         bool self_ends = false);
 
-// jump_from_signal() abandons the running fiber from a signal handler and lands in `to`.
+// jump_from_signal() abandons the running fiber from a signal handler and lands in `to`, which must be
+// suspended in switch_context() (it then restores its own exception state: the abandoned fiber's
+// exceptions are never freed, but they do not leak into the thread).
 [[noreturn]] void jump_from_signal(Context to, void* data);
 
-// landed() must be the first thing a new fiber does (switch_context() already calls it on return).
+// landed() must be the first thing a new fiber does: it finishes the sanitizer switch and clears the
+// thread's exception state, which still is that of the stack that jumped here.
 void landed(SanitizerSide& self);
 
 // Sanitizer fiber handles for a thread's own stack and for new fibers (no-ops without TSan/ASan).

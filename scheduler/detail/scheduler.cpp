@@ -46,9 +46,16 @@ void write_all(const char* s) {
 
 }  // namespace
 
-// FaultHandler turns a fault on a fiber's guard page into the end of that process only.
+// FaultHandler turns a fault on a fiber's guard into the end of that process only. Every other fault goes
+// to the handler that was installed before it (the application's, a JIT's, a profiler's), or, if there was
+// none, gets the default action (the OS process dies of it, as it would without a node).
 struct FaultHandler {
   static constexpr std::size_t kAltStackSize = 64 * 1024;
+
+  // The SIGSEGV and SIGBUS actions in place before ours. Written once, by the sigaction() that installs
+  // ours (so before our handler can run), then only read.
+  static inline struct sigaction previous_segv {};
+  static inline struct sigaction previous_bus {};
 
   static void install() {
     static std::once_flag once;  // a signal handler is process-wide by nature
@@ -59,12 +66,12 @@ struct FaultHandler {
       // stay blocked. SA_ONSTACK: the faulting stack is exhausted.
       sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
       sigemptyset(&sa.sa_mask);
-      sigaction(SIGSEGV, &sa, nullptr);
-      sigaction(SIGBUS, &sa, nullptr);
+      sigaction(SIGSEGV, &sa, &previous_segv);
+      sigaction(SIGBUS, &sa, &previous_bus);
     });
   }
 
-  static void on_fault(int sig, siginfo_t* info, void*) {
+  static void on_fault(int sig, siginfo_t* info, void* ucontext) {
     Scheduler* s = tls_scheduler;
     Task* t = s ? s->running_ : nullptr;
     if (t && t->stack && t->stack->in_guard(info->si_addr)) {
@@ -72,11 +79,26 @@ struct FaultHandler {
       t->describe(name, sizeof name);
       write_all("myrmex: stack overflow in process ");
       write_all(name);
-      write_all(": it ran past its fiber stack's guard page; it exits with reason stack_overflow\n");
+      write_all(
+          ": it ran past its fiber stack into the guard below it; it exits with reason stack_overflow\n");
       jump_from_signal(s->loop_context_, reinterpret_cast<void*>(SwitchReason::overflow));
     }
-    // Not a fiber stack overflow: restore the default action; returning re-runs the faulting access.
-    signal(sig, SIG_DFL);
+    chain(sig, info, ucontext);
+  }
+
+  // chain() hands a fault that is no guard hit to the previous action. A function is called as the kernel
+  // would have (its sa_mask and SA_RESETHAND are not replayed); it may repair the fault and return, or
+  // leave by a jump. SIG_DFL and SIG_IGN are put back instead: returning re-runs the faulting access, which
+  // then gets the default action (the kernel does not let a synchronous fault be ignored).
+  static void chain(int sig, siginfo_t* info, void* ucontext) {
+    const struct sigaction& old = sig == SIGSEGV ? previous_segv : previous_bus;
+    if (old.sa_handler == SIG_DFL || old.sa_handler == SIG_IGN) {
+      sigaction(sig, &old, nullptr);
+    } else if (old.sa_flags & SA_SIGINFO) {
+      old.sa_sigaction(sig, info, ucontext);
+    } else {
+      old.sa_handler(sig);
+    }
   }
 };
 
@@ -576,7 +598,12 @@ void SchedulerGroup::run_blocking(Task& self, std::function<void()> job) {
 
 void SchedulerGroup::defer(Quiescence::Callback fn, void* context, std::uint64_t a, std::uint64_t b) {
   Scheduler* s = Scheduler::current();
-  quiescence_->defer(s && &s->group_ == this ? static_cast<int>(s->index_) : -1, fn, context, a, b);
+  if (s && &s->group_ == this) return quiescence_->defer(static_cast<int>(s->index_), fn, context, a, b);
+  quiescence_->defer(-1, fn, context, a, b);
+  // Only a scheduler passing a quiescent point runs it: if all of them sleep with nothing to do, wake one
+  // (a sleeper that saw the pending flag before this would sleep a tick at most; wake_one() covers the
+  // others, since each publishes itself idle before it looks at the flag).
+  wake_one();
 }
 
 void SchedulerGroup::push_global(Task* task) {

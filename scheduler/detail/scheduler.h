@@ -158,7 +158,8 @@ class SchedulerGroup {
   unsigned size() const { return static_cast<unsigned>(schedulers_.size()); }
   StackPool& stacks() { return stacks_; }
   // defer() runs fn(context, a, b) once every scheduler has passed a quiescent point, so none still holds
-  // a pointer it looked up without a reference (see quiescence.h). Any thread.
+  // a pointer it looked up without a reference (see quiescence.h). Any thread; from outside the schedulers
+  // it wakes one, so the callback runs even when the node has nothing else to do.
   void defer(Quiescence::Callback fn, void* context, std::uint64_t a, std::uint64_t b);
   std::vector<SchedulerStats> stats() const;
   std::uint64_t long_schedules() const;

@@ -27,7 +27,8 @@ std::size_t read_max_map_count() {
 }  // namespace
 
 bool Stack::in_guard(const void* addr) const {
-  // Called from the SIGSEGV handler: plain comparisons only.
+  // Called from the SIGSEGV handler: plain comparisons only. The whole guard, not its top page: a large
+  // frame's first touch past the stack can be anywhere in it.
   auto* p = static_cast<const char*>(addr);
   return guarded && p >= guard_page && p < bottom;
 }
@@ -39,6 +40,7 @@ bool Stack::canary_intact() const {
 StackPool::StackPool(std::size_t stack_size)
     : stack_size_((stack_size + 4095) & ~std::size_t{4095}),
       page_(static_cast<std::size_t>(sysconf(_SC_PAGESIZE))),
+      guard_size_((kGuardSize + page_ - 1) / page_ * page_),
       vma_budget_(read_max_map_count() / 4) {}
 
 StackPool::~StackPool() {
@@ -46,16 +48,16 @@ StackPool::~StackPool() {
   for (Stack* block : stack_blocks_) delete[] block;
 }
 
-void StackPool::guard(Stack& stack, char* guard_page) {
+void StackPool::guard(Stack& stack) {
   stack.guarded = false;
   if (lightweight_guards_) {
-    if (madvise(guard_page, page_, kMadvGuardInstall) == 0) {
+    if (madvise(stack.guard_page, guard_size_, kMadvGuardInstall) == 0) {
       stack.guarded = true;
       return;
     }
     lightweight_guards_ = false;  // old kernel: fall back for good
   }
-  if (vma_budget_ > 0 && mprotect(guard_page, page_, PROT_NONE) == 0) {
+  if (vma_budget_ > 0 && mprotect(stack.guard_page, guard_size_, PROT_NONE) == 0) {
     --vma_budget_;
     stack.guarded = true;
     return;
@@ -64,7 +66,7 @@ void StackPool::guard(Stack& stack, char* guard_page) {
 }
 
 void StackPool::add_arena() {
-  const std::size_t slot = page_ + stack_size_;
+  const std::size_t slot = guard_size_ + stack_size_;
   const std::size_t len = slot * kStacksPerArena;
   void* mem = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (mem == MAP_FAILED) {
@@ -78,9 +80,9 @@ void StackPool::add_arena() {
     char* guard_page = static_cast<char*>(mem) + i * slot;
     Stack& s = block[i];
     s.guard_page = guard_page;
-    s.bottom = guard_page + page_;
+    s.bottom = guard_page + guard_size_;
     s.size = stack_size_;
-    guard(s, guard_page);
+    guard(s);
     s.next_free = free_;
     free_ = &s;
   }

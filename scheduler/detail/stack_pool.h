@@ -2,14 +2,21 @@
 //
 // Internal to myrmex. A stack is handed to a process while it runs (or while it is parked inside a handler)
 // and returned afterwards, so an idle behaviour-style process holds none. Stacks are carved from arenas of
-// many stacks (one mmap each), never one mmap per stack.
+// many stacks (one mmap each), never one mmap per stack, laid out [guard][stack][guard][stack]...: a stack
+// grows down into its own guard, and the stack below lies under that guard.
 //
-// Guard pages, best first:
-//  - MADV_GUARD_INSTALL (Linux >= 6.13): a guard page that costs no VMA at all;
-//  - mprotect(PROT_NONE): costs two VMAs per stack, so it is used only while the stacks so guarded stay
-//    under half of vm.max_map_count; the process count must never hinge on that sysctl;
-//  - past that, no guard page but a canary word at the stack's low end, checked at every switch back to
-//    the scheduler: an overflow is then detected after the fact and the node aborts with a report.
+// The guard is kGuardSize (64 KiB) wide, not one page: a function whose frame is larger than the guard
+// and that is built without -fstack-clash-protection (the library is built with it, users' code and
+// other libraries may not be) moves the stack pointer past a narrow guard without touching it, and its
+// writes land in the neighbour's stack. 64 KiB covers any plausible frame; wider frames need the probes.
+// Guards, best first:
+//  - MADV_GUARD_INSTALL (Linux >= 6.13): costs no VMA at all, whatever its width;
+//  - mprotect(PROT_NONE): costs two VMAs per stack (the width costs only address space, so it is as wide),
+//    so it is used only while the stacks so guarded stay under half of vm.max_map_count; the process count
+//    must never hinge on that sysctl;
+//  - past that, no guard but a canary word at the stack's low end, checked at every switch back to the
+//    scheduler: an overflow is then detected after the fact and the node aborts with a report. (The gap
+//    stays, so a large frame that overflows writes into it before it reaches the neighbour.)
 #pragma once
 
 #include <cstddef>
@@ -20,14 +27,15 @@
 namespace myrmex::scheduler::detail {
 
 struct Stack {
-  char* bottom = nullptr;      // lowest usable byte (just above the guard page)
+  char* bottom = nullptr;      // lowest usable byte (just above the guard)
   std::size_t size = 0;        // usable bytes
-  char* guard_page = nullptr;  // the page right below `bottom`
-  bool guarded = false;        // that page faults on access
+  char* guard_page = nullptr;  // lowest byte of the guard: [guard_page, bottom) lies right below `bottom`
+  bool guarded = false;        // the guard faults on access
   Stack* next_free = nullptr;
 
   char* top() const { return bottom + size; }
-  // in_guard() tells whether a faulting address hit this stack's guard page.
+  // in_guard() tells whether a faulting address hit this stack's guard, anywhere in [guard_page, bottom).
+  // Async-signal-safe.
   bool in_guard(const void* addr) const;
   // canary_intact() is false once an unguarded stack has been overrun.
   bool canary_intact() const;
@@ -46,6 +54,8 @@ class StackPool {
   // Free stacks beyond this many are given back to the kernel (MADV_DONTNEED) so a spike of
   // stack-holding processes does not pin their RSS forever.
   static constexpr std::size_t kWarmLimit = 1024;
+  // Bytes of guard below each stack (see the top of this file), a whole number of pages.
+  static constexpr std::size_t kGuardSize = 64 * 1024;
 
   explicit StackPool(std::size_t stack_size);
   ~StackPool();
@@ -63,12 +73,13 @@ class StackPool {
   std::size_t stack_size() const { return stack_size_; }
 
  private:
-  void add_arena();                            // REQUIRES(mutex_)
-  void guard(Stack& stack, char* guard_page);  // REQUIRES(mutex_)
+  void add_arena();          // REQUIRES(mutex_)
+  void guard(Stack& stack);  // REQUIRES(mutex_)
 
   const std::size_t stack_size_;
   const std::size_t page_;
-  std::size_t vma_budget_;  // stacks we may still guard with mprotect
+  const std::size_t guard_size_;  // kGuardSize, rounded up to whole pages
+  std::size_t vma_budget_;        // stacks we may still guard with mprotect
 
   std::mutex mutex_;
   std::vector<std::pair<void*, std::size_t>> arenas_;  // GUARDED_BY(mutex_)

@@ -2,9 +2,12 @@
 // offline (sleeping) scheduler holds nothing up.
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <cstdint>
 
 #include "scheduler/detail/quiescence.h"
+#include "scheduler/detail/scheduler.h"
+#include "tests/test_node.h"
 
 namespace sd = myrmex::scheduler::detail;
 
@@ -53,4 +56,26 @@ TEST_CASE("callbacks from threads outside the schedulers run, and the rest run a
     q.defer(0, count, &freed, 10, 0);
   }
   CHECK(freed == 11);
+}
+
+TEST_CASE("a free deferred from outside the schedulers runs while every scheduler sleeps") {
+  // Why: a thread outside the node that drops the last reference to a process defers its free; with every
+  // scheduler asleep and no work coming, nobody would pass a quiescent point to run it (the process
+  // stayed allocated, its behaviour undestroyed, until the node stopped).
+  myrmex::scheduler::SchedulerConfig config;
+  config.schedulers = 2;
+  config.pin = false;
+  std::atomic<int> freed{0};  // outlives the group, whose destructor runs what is still deferred
+  sd::SchedulerGroup group(config, [](unsigned, std::uint64_t, std::chrono::milliseconds) {});
+  group.start();
+  auto asleep = [&] {
+    for (auto& s : group.stats())
+      if (s.sleeps == 0) return false;
+    return true;
+  };
+  REQUIRE(myrmex::test::wait_until(asleep));
+  group.defer([](void* f, std::uint64_t, std::uint64_t) { static_cast<std::atomic<int>*>(f)->store(1); },
+              &freed, 0, 0);
+  CHECK(myrmex::test::wait_until([&] { return freed.load() == 1; }, std::chrono::seconds(5)));
+  group.stop();
 }

@@ -1,0 +1,125 @@
+// The stack pool on its own (scheduler/detail/stack_pool.h): stacks are distinct, guarded over the whole
+// guard width, and recycled through a per-scheduler cache that stays bounded.
+#include <doctest/doctest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "scheduler/detail/fiber.h"
+#include "scheduler/detail/stack_pool.h"
+
+using myrmex::scheduler::detail::Stack;
+using myrmex::scheduler::detail::StackCache;
+using myrmex::scheduler::detail::StackPool;
+
+namespace {
+
+constexpr std::size_t kStackSize = 64 * 1024;
+
+// faults() tells whether writing the byte at `p` kills a forked child with SIGSEGV.
+bool faults(char* p) {
+  pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    signal(SIGSEGV, SIG_DFL);  // not the node's handler, if an earlier test installed it
+    *reinterpret_cast<volatile char*>(p) = 1;
+    _exit(0);
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  return WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV;
+}
+
+}  // namespace
+
+TEST_CASE("stack pool: acquired stacks are distinct, of the asked size, and never overlap") {
+  StackPool pool(kStackSize - 100);  // rounded up to whole pages
+  StackCache cache;
+  std::vector<Stack*> stacks;
+  for (std::size_t i = 0; i < 3 * StackPool::kStacksPerArena + 5; ++i) stacks.push_back(pool.acquire(cache));
+  std::sort(stacks.begin(), stacks.end(), [](Stack* a, Stack* b) { return a->guard_page < b->guard_page; });
+  for (std::size_t i = 0; i < stacks.size(); ++i) {
+    Stack* s = stacks[i];
+    CHECK(s->size == kStackSize);
+    CHECK(s->top() == s->bottom + s->size);
+    CHECK(s->guard_page < s->bottom);
+    if (i > 0) CHECK(stacks[i - 1]->top() <= s->guard_page);  // guard and stack clear of the one below
+  }
+  // Every byte of every stack is usable.
+  for (Stack* s : stacks) {
+    s->bottom[0] = 1;
+    s->top()[-1] = 1;
+  }
+  for (Stack* s : stacks) pool.release(cache, s);
+  pool.drain(cache);
+}
+
+TEST_CASE(
+    "stack pool: the guard is at least 64 KiB wide and in_guard() covers exactly [guard_page, bottom)") {
+  // Why: a frame larger than the guard jumps it (code built without -fstack-clash-protection), and a
+  // fault anywhere in the guard must be recognised as this stack's overflow.
+  StackPool pool(kStackSize);
+  StackCache cache;
+  Stack* s = pool.acquire(cache);
+  REQUIRE(s->guarded);
+  CHECK(static_cast<std::size_t>(s->bottom - s->guard_page) >= 64 * 1024);
+  CHECK(s->in_guard(s->guard_page));
+  CHECK(s->in_guard(s->bottom - 1));
+  CHECK(s->in_guard(s->bottom - 40 * 1024));
+  CHECK_FALSE(s->in_guard(s->bottom));
+  CHECK_FALSE(s->in_guard(s->guard_page - 1));
+  if (!myrmex::scheduler::detail::under_sanitizer()) {  // the sanitizers own SIGSEGV
+    CHECK(faults(s->bottom - 1));
+    CHECK(faults(s->bottom - 40 * 1024));  // where a 40 KiB frame lands
+    CHECK(faults(s->guard_page));
+    CHECK_FALSE(faults(s->bottom));
+  }
+  pool.release(cache, s);
+  pool.drain(cache);
+}
+
+TEST_CASE("stack pool: a scheduler's cache gives back its last stack first and holds at most kCacheLimit") {
+  StackPool pool(kStackSize);
+  StackCache cache, other;
+  std::vector<Stack*> stacks;
+  for (std::size_t i = 0; i < StackPool::kCacheLimit + 10; ++i) stacks.push_back(pool.acquire(cache));
+  for (Stack* s : stacks) pool.release(cache, s);
+  CHECK(cache.count == StackPool::kCacheLimit);
+  // The cache holds the first kCacheLimit released, newest on top; the rest went to the shared list.
+  CHECK(pool.acquire(cache) == stacks[StackPool::kCacheLimit - 1]);
+  CHECK(cache.count == StackPool::kCacheLimit - 1);
+  // Another scheduler's cache is empty: it takes from the shared list, the last stack released there.
+  CHECK(pool.acquire(other) == stacks.back());
+  pool.release(cache, stacks[StackPool::kCacheLimit - 1]);
+  pool.release(other, stacks.back());
+  pool.drain(cache);
+  CHECK(cache.count == 0);
+  CHECK(cache.head == nullptr);
+  pool.drain(other);
+}
+
+TEST_CASE("stack pool: free stacks beyond kWarmLimit go back to the kernel, the warm ones keep their pages") {
+  // Why: a spike of processes parked inside handlers must not pin its stacks' RSS forever.
+  StackPool pool(kStackSize);
+  StackCache cache, other;
+  const std::size_t n = StackPool::kWarmLimit + StackPool::kCacheLimit + StackPool::kStacksPerArena;
+  std::vector<Stack*> stacks;
+  for (std::size_t i = 0; i < n; ++i) {
+    stacks.push_back(pool.acquire(cache));
+    stacks.back()->top()[-1] = 42;
+  }
+  for (Stack* s : stacks) pool.release(cache, s);
+  // The last released found the shared list full: its pages were dropped (they read as zero again).
+  Stack* cold = pool.acquire(other);
+  CHECK(cold == stacks.back());
+  CHECK(cold->top()[-1] == 0);
+  // One released while the list was short keeps its contents.
+  CHECK(stacks[StackPool::kCacheLimit]->top()[-1] == 42);
+  pool.release(other, cold);
+  pool.drain(cache);
+  pool.drain(other);
+}
