@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <mutex>
 #include <utility>
 
@@ -99,6 +100,40 @@ struct FaultHandler {
     } else {
       old.sa_handler(sig);
     }
+  }
+};
+
+// TerminateHandler turns std::terminate() on a process's fiber into the end of that process only, as a
+// crash in one Erlang process never takes the node down. It happens when an exception reaches a noexcept
+// function: an exit signal taking effect at a charge point inside a destructor (C++ cannot tell a charge
+// point that it runs in one), or a user's exception out of a noexcept function. The fiber cannot be
+// unwound any further, so, as after a stack overflow, it is abandoned: what is on its stack leaks. Every
+// other terminate goes to the handler installed before ours.
+struct TerminateHandler {
+  static inline std::terminate_handler previous = nullptr;  // written once, before ours can run
+
+  static void install() {
+    static std::once_flag once;  // the terminate handler is process-wide by nature
+    std::call_once(once, [] { previous = std::set_terminate(&on_terminate); });
+  }
+
+  [[noreturn]] static void on_terminate() {
+    Scheduler* s = Scheduler::current();
+    Task* t = s ? s->running_ : nullptr;
+    char probe = 0;
+    const bool on_its_fiber = t && t->stack && &probe >= t->stack->bottom && &probe < t->stack->top();
+    if (!on_its_fiber) {
+      if (previous) previous();
+      std::abort();
+    }
+    t->terminating();
+    char name[64];
+    t->describe(name, sizeof name);
+    std::fprintf(stderr,
+                 "myrmex: std::terminate() in process %s (an exception left a noexcept function, such as a "
+                 "destructor): the process ends and its stack is abandoned, unwound no further\n",
+                 name);
+    Scheduler::end_fiber(*t, SwitchReason::terminated);
   }
 };
 
@@ -288,6 +323,7 @@ void Scheduler::after_switch(Task* task, SwitchReason why) {
     case SwitchReason::end_finished:
     case SwitchReason::end_hibernate:
     case SwitchReason::overflow:
+    case SwitchReason::terminated:
       task->context = nullptr;
       destroy_fiber_side(task->sanitizer);
       group_.stacks_.release(stacks_, task->stack);
@@ -296,7 +332,9 @@ void Scheduler::after_switch(Task* task, SwitchReason why) {
       if (why == SwitchReason::end_hibernate) {
         finish_park(task);
       } else {
-        task->fiber_ended(why == SwitchReason::overflow ? FiberEnd::overflow : FiberEnd::finished);
+        task->fiber_ended(why == SwitchReason::overflow     ? FiberEnd::overflow
+                          : why == SwitchReason::terminated ? FiberEnd::terminated
+                                                            : FiberEnd::finished);
       }
       return;
   }
@@ -501,6 +539,7 @@ SchedulerGroup::SchedulerGroup(const SchedulerConfig& config, LongScheduleReport
     schedulers_.push_back(std::make_unique<Scheduler>(*this, i));
   blocking_ = std::make_unique<BlockingPool>(config_.blocking_threads);
   if (config_.catch_stack_overflow && !under_sanitizer()) FaultHandler::install();
+  TerminateHandler::install();
   if (config_.pin) {
     hwloc_topology_t topo;
     if (hwloc_topology_init(&topo) == 0 && hwloc_topology_load(topo) == 0) topology_ = topo;

@@ -33,7 +33,7 @@ class SchedulerGroup;
 class Watchdog;
 
 // Why a fiber switched back to its scheduler.
-enum class SwitchReason : std::uintptr_t { yield, park, end_finished, end_hibernate, overflow };
+enum class SwitchReason : std::uintptr_t { yield, park, end_finished, end_hibernate, overflow, terminated };
 
 class Scheduler {
  public:
@@ -75,6 +75,7 @@ class Scheduler {
   friend class SchedulerGroup;
   friend class Watchdog;
   friend struct FaultHandler;
+  friend struct TerminateHandler;
 
   Task* find_work();
   Task* try_local();

@@ -31,6 +31,7 @@ enum class FiberEnd : std::uintptr_t {
   finished,   // the body returned: the task exited
   hibernate,  // a behaviour-style activation found its mailbox empty: park without a stack
   overflow,   // the fiber overran its stack and was abandoned
+  terminated,  // std::terminate() ran on the fiber (an exception left a noexcept function); abandoned
 };
 
 class Task {
@@ -41,7 +42,10 @@ class Task {
 
   // run_fiber() is the body, run on the task's fiber. Exceptions must not escape it.
   virtual FiberEnd run_fiber() noexcept = 0;
-  // fiber_ended() runs on the scheduler's stack after the fiber ended with `how` (finished/overflow).
+  // terminating() runs on the task's fiber inside std::terminate(), just before the fiber is abandoned
+  // (std::current_exception() is the exception that could not propagate, if any).
+  virtual void terminating() noexcept = 0;
+  // fiber_ended() runs on the scheduler's stack after the fiber ended with `how`.
   // The task may be destroyed by it: the scheduler touches it no more.
   virtual void fiber_ended(FiberEnd how) noexcept = 0;
   // describe() writes a short name for reports, NUL-terminated. Async-signal-safe.

@@ -265,3 +265,32 @@ TEST_CASE("a destructor that uses the API during an exit's unwinding does not te
     CHECK(myrmex::receive([](int n) { return n; }, myrmex::after(5s, [] { return -1; })) == 7);
   });
 }
+
+TEST_CASE("an exit that takes effect inside a destructor outside unwinding ends only that process") {
+  // A destructor is noexcept, and C++ cannot tell a charge point that it runs in one: the exit's unwind
+  // meets the noexcept and std::terminate() runs. That must end the process, not the program.
+  struct SendsAtScopeEnd {
+    Pid to;
+    ~SendsAtScopeEnd() { myrmex::send(to, 7); }
+  };
+  myrmex::Node node(config(2));
+  std::atomic<bool> kill_queued{false};
+  node.run([&] {
+    Pid me = myrmex::self();
+    Pid child = myrmex::spawn([me, &kill_queued] {
+      {
+        SendsAtScopeEnd s{me};
+        while (!kill_queued) {
+          // no charge point: the kill waits in the system queue until the destructor's send
+        }
+      }
+      myrmex::send(me, 8);  // never reached
+    });
+    myrmex::exit(child, Term::atom("kill"));  // queued before the child's first charge point
+    kill_queued = true;
+    while (myrmex::alive(child)) myrmex::sleep_for(1ms);
+    // Neither message arrived; this process and the node go on.
+    CHECK(myrmex::receive([](int n) { return n; }, myrmex::after(20ms, [] { return -1; })) == -1);
+  });
+  CHECK(node.run([] { return; }) == Term::atom("normal"));
+}

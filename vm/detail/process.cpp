@@ -246,11 +246,20 @@ sd::FiberEnd Process::run_fiber() noexcept {
   return sd::FiberEnd::finished;
 }
 
+void Process::terminating() noexcept {
+  // The exception that met a noexcept function: an exit keeps its reason, anything else names itself.
+  if (std::current_exception()) {
+    exit_reason_ = current_exception_reason();
+  } else {
+    exit_reason_ = pending_exit_ ? *pending_exit_ : Term::atom("terminate");
+  }
+}
+
 void Process::fiber_ended(sd::FiberEnd how) noexcept {
-  if (how == sd::FiberEnd::overflow) {
-    exit_reason_ = Term::atom("stack_overflow");
+  if (how == sd::FiberEnd::overflow || how == sd::FiberEnd::terminated) {
+    if (how == sd::FiberEnd::overflow) exit_reason_ = Term::atom("stack_overflow");
     // The abandoned stack may hold pointers into these, and their destructors may use the API, which only
-    // works on the process's fiber, now gone: leak them (see the README, "Stack overflow leaks").
+    // works on the process's fiber, now gone: leak them (see the README, "An abandoned stack leaks").
     (void)behaviour_.release();
     (void)body_.release();
   }

@@ -30,6 +30,7 @@ class Process final : public scheduler::detail::Task {
   scheduler::detail::FiberEnd run_fiber() noexcept override;
   void fiber_ended(scheduler::detail::FiberEnd how) noexcept override;
   void describe(char* out, std::size_t size) const noexcept override;
+  void terminating() noexcept override;
 
   // ---- On its own fiber ----
   // charge() spends reductions: handles pending system signals (may throw ExitUnwind) and yields when
