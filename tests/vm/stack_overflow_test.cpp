@@ -21,7 +21,14 @@ TEST_CASE("a stack overflow ends only the overflowing process, with a report nam
   int status = pclose(out);
   INFO(text);
   CHECK(status == 0);
-  CHECK(text.find("myrmex: stack overflow in process <0.") != std::string::npos);
+  // The report names the process by its PID, <node slot.index.generation>; node slots start at 1.
+  const std::string report = "myrmex: stack overflow in process <";
+  std::size_t at = text.find(report);
+  REQUIRE(at != std::string::npos);
+  unsigned slot = 0, index = 0, generation = 0;
+  CHECK(std::sscanf(text.c_str() + at + report.size(), "%u.%u.%u>", &slot, &index, &generation) == 3);
+  CHECK(slot >= 1);
+  CHECK(generation >= 1);
   CHECK(text.find("overflow=stack_overflow") != std::string::npos);
   CHECK(text.find("others=100") != std::string::npos);
   CHECK(text.find("after=normal") != std::string::npos);

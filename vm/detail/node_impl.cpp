@@ -12,6 +12,7 @@ namespace sd = scheduler::detail;
 
 NodeImpl::NodeImpl(const NodeConfig& c)
     : config(c),
+      table(slot.number()),
       group(c.scheduler, [log = c.log_long_schedules](unsigned sched, std::uint64_t task,
                                                       std::chrono::milliseconds ran) {
         if (log)

@@ -7,7 +7,8 @@
 
 namespace myrmex::vm::detail {
 
-ProcessTable::ProcessTable() : chunks_(new std::atomic<Slot*>[kMaxChunks]) {
+ProcessTable::ProcessTable(std::uint32_t node_slot)
+    : node_slot_(node_slot), chunks_(new std::atomic<Slot*>[kMaxChunks]) {
   for (std::size_t i = 0; i < kMaxChunks; ++i) chunks_[i].store(nullptr, std::memory_order_relaxed);
 }
 
@@ -16,7 +17,7 @@ ProcessTable::~ProcessTable() {
 }
 
 Process* ProcessTable::lookup_local(Pid pid) {
-  if (pid.node() != 0 || pid.index() >= high_water_.load(std::memory_order_acquire)) return nullptr;
+  if (!owns(pid) || pid.index() >= high_water_.load(std::memory_order_acquire)) return nullptr;
   Slot* s = slot(pid.index());
   if (!s) return nullptr;
   // seq_cst: see Quiescence; a process retired before our last quiescent point is seen dead here.
@@ -51,7 +52,7 @@ Pid ProcessTable::reserve() {
   }
   std::uint32_t generation = generation_of(slot(index)->word.load(std::memory_order_acquire));
   if (generation == 0) generation = 1;  // generation 0 is never issued
-  return Pid::make(0, index, generation);
+  return Pid::make(node_slot_, index, generation);
 }
 
 void ProcessTable::publish(Pid pid, Process* p) {
@@ -63,7 +64,7 @@ void ProcessTable::publish(Pid pid, Process* p) {
 }
 
 Process* ProcessTable::acquire(Pid pid) {
-  if (pid.node() != 0 || pid.index() >= high_water_.load(std::memory_order_acquire)) return nullptr;
+  if (!owns(pid) || pid.index() >= high_water_.load(std::memory_order_acquire)) return nullptr;
   Slot* s = slot(pid.index());
   if (!s) return nullptr;
   std::uint64_t w = s->word.load(std::memory_order_acquire);
@@ -78,7 +79,7 @@ Process* ProcessTable::acquire_index(std::uint32_t index) {
   Slot* s = slot(index);
   if (!s) return nullptr;
   std::uint64_t w = s->word.load(std::memory_order_acquire);
-  return (w & kAlive) ? acquire(Pid::make(0, index, generation_of(w))) : nullptr;
+  return (w & kAlive) ? acquire(Pid::make(node_slot_, index, generation_of(w))) : nullptr;
 }
 
 void ProcessTable::release(Process* p) {

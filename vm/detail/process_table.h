@@ -29,8 +29,15 @@ class ProcessTable {
   static constexpr std::size_t kChunkSize = std::size_t{1} << kChunkBits;
   static constexpr std::size_t kMaxChunks = std::size_t{1} << (Pid::kIndexBits - kChunkBits);
 
-  ProcessTable();
+  // ProcessTable() makes an empty table whose PIDs carry `node_slot` (vm/detail/node_slots.h).
+  explicit ProcessTable(std::uint32_t node_slot);
   ~ProcessTable();
+
+  // owns() is whether `pid` is one of this table's (node's) PIDs. The others never reach a process here:
+  // send gives noproc, exit does nothing, alive is false, process_info nothing. (Remote PIDs will go to
+  // dist/ from this check.)
+  bool owns(Pid pid) const { return pid.node() == node_slot_; }
+  std::uint32_t node_slot() const { return node_slot_; }
 
   // reserve() picks a free slot and returns the PID its next process will have (any thread).
   Pid reserve();
@@ -85,6 +92,7 @@ class ProcessTable {
   void last_reference_gone(std::uint32_t index, std::uint64_t last_word);
   void free_slot(std::uint32_t index, std::uint64_t last_word);
 
+  const std::uint32_t node_slot_;
   std::unique_ptr<std::atomic<Slot*>[]> chunks_;
   std::atomic<std::size_t> live_{0};
   std::atomic<std::size_t> high_water_{0};  // indexes below this may be in use
