@@ -4,7 +4,9 @@
 // issued the PID: each node of the OS process has its own (1..4095, vm/detail/node_slots.h), and a node
 // treats a PID of another slot as none of its processes; other slots will also name remote nodes (dist/).
 // The index names a slot of that node's process table, the generation one use of it: a stale PID never
-// reaches the slot's next process. Slot 0 and generation 0 are never issued: Pid{} is "no process".
+// reaches the slot's next process. A slot is reused only after tens of thousands of spawns, and a slot whose
+// generation is spent is retired, never wrapped, so a PID is never issued twice by a node. Slot 0 and
+// generation 0 are never issued: Pid{} is "no process".
 #pragma once
 
 #include <compare>
