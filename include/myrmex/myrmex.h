@@ -48,5 +48,6 @@ using vm::SpawnOptions;
 using vm::Term;
 using vm::when;
 using vm::yield;
+namespace atoms = vm::atoms;
 
 }  // namespace myrmex

@@ -160,7 +160,7 @@ void NodeImpl::stop() {
   while (table.live() > 0) {
     lock.unlock();
     table.for_each_live([this](Process& p) {
-      p.mailbox.push_system(mailbox::box(ExitSignal{Pid{}, Term::atom("kill")}));
+      p.mailbox.push_system(mailbox::box(ExitSignal{Pid{}, atoms::kill()}));
       group.notify(p);
     });
     lock.lock();

@@ -25,7 +25,7 @@ std::string demangle(const char* name) {
 }
 
 Term exception_reason(const char* type_name, const char* what) {
-  return Term::tuple({Term::atom("exception"), Term::binary(demangle(type_name)), Term::binary(what)});
+  return Term::tuple({atoms::exception(), Term::binary(demangle(type_name)), Term::binary(what)});
 }
 
 // Async-signal-safe decimal formatting (describe() runs in the SIGSEGV handler).
@@ -86,7 +86,7 @@ void Process::handle_signals() {
     Message m(e);
     if (auto* s = m.get<ExitSignal>()) {
       if (s->reason.is_atom("normal") && s->from != pid) continue;  // exit(Pid, normal) is ignored
-      pending_exit_ = std::make_unique<Term>(s->reason.is_atom("kill") ? Term::atom("killed") : s->reason);
+      pending_exit_ = std::make_unique<Term>(s->reason.is_atom("kill") ? atoms::killed() : s->reason);
       throw ExitUnwind{*pending_exit_};
     }
   }
@@ -204,7 +204,7 @@ sd::FiberEnd Process::run_fiber() noexcept {
       return sd::FiberEnd::finished;  // stopped: exit_reason_ holds the reason
     }
     body_->run();
-    exit_reason_ = Term::atom("normal");
+    exit_reason_ = atoms::normal();
   } catch (ExitUnwind& e) {
     exit_reason_ = e.reason;
   } catch (std::exception& e) {
@@ -217,7 +217,7 @@ sd::FiberEnd Process::run_fiber() noexcept {
 }
 
 void Process::fiber_ended(sd::FiberEnd how) noexcept {
-  if (how == sd::FiberEnd::overflow) exit_reason_ = Term::atom("stack_overflow");
+  if (how == sd::FiberEnd::overflow) exit_reason_ = atoms::stack_overflow();
   sd::TimerWheel::cancel(timer);
   state.store(sd::TaskState::done, std::memory_order_release);
   // Senders blocked on our full mailbox must not wait for a process that is gone.
