@@ -576,7 +576,12 @@ void SchedulerGroup::run_blocking(Task& self, std::function<void()> job) {
 
 void SchedulerGroup::defer(Quiescence::Callback fn, void* context, std::uint64_t a, std::uint64_t b) {
   Scheduler* s = Scheduler::current();
-  quiescence_->defer(s && &s->group_ == this ? static_cast<int>(s->index_) : -1, fn, context, a, b);
+  if (s && &s->group_ == this) return quiescence_->defer(static_cast<int>(s->index_), fn, context, a, b);
+  quiescence_->defer(-1, fn, context, a, b);
+  // From outside, the schedulers may all be asleep, having looked at the pending flag before it was set:
+  // nothing would run the free until something woke one. wake_one()'s fence pairs with the one in
+  // Scheduler::sleep(): either we see a sleeper and wake it, or it sees the pending free and sleeps a tick.
+  wake_one();
 }
 
 void SchedulerGroup::push_global(Task* task) {
