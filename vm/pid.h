@@ -1,8 +1,12 @@
 // Pid: a process identifier, a u64 that stays valid (and dead) forever.
 //
-// Layout: [node slot: 12 bits][generation: 24 bits][slab index: 28 bits]. Node slot 0 is this node; other
-// slots will name remote nodes (dist/). The generation changes each time a slab slot is reused, so a
-// stale PID never reaches the slot's next process. Generation 0 is never issued: Pid{} is "no process".
+// Layout: [node slot: 12 bits][generation: 24 bits][slab index: 28 bits]. The node slot names the node that
+// issued the PID: each node of the OS process has its own (1..4095, vm/detail/node_slots.h), and a node
+// treats a PID of another slot as none of its processes; other slots will also name remote nodes (dist/).
+// The index names a slot of that node's process table, the generation one use of it: a stale PID never
+// reaches the slot's next process. A slot is reused only after tens of thousands of spawns, and a slot whose
+// generation is spent is retired, never wrapped, so a PID is never issued twice by a node. Slot 0 and
+// generation 0 are never issued: Pid{} is "no process".
 #pragma once
 
 #include <compare>
@@ -35,7 +39,7 @@ struct Pid {
   constexpr explicit operator bool() const { return value != 0; }
   constexpr auto operator<=>(const Pid&) const = default;
 
-  // to_string() prints Erlang's way: <node.index.generation>.
+  // to_string() prints Erlang's way: <node slot.index.generation>.
   std::string to_string() const;
 };
 

@@ -100,7 +100,7 @@ class Behaviour {
   // stop() ends the process with `reason` once the running init() or handle() returns (gen_server's
   // {stop, Reason, State}). exit() ends it at once but unwinds the stack with an exception, which costs
   // microseconds; stop() costs nothing. Call it from init() or handle() only.
-  static void stop(Term reason = Term::atom("normal"));
+  static void stop(Term reason = atoms::normal());
 };
 
 // ExitUnwind is thrown to unwind a process that exits (exit(reason), or a signal that kills it). It is not

@@ -1,7 +1,12 @@
 // Term: Erlang's dynamic value (atom, integer, float, binary, pid, tuple, list).
 //
 // Exit reasons are terms, as in Erlang, and the type will carry distribution payloads and shell values.
-// Terms are immutable values; copying one shares its tuple/list storage.
+// Terms are immutable values; copying one shares its tuple/list storage. Terms may be used from any thread.
+//
+// The atom table is process-wide: every node of the OS process shares it, as every process of an Erlang
+// node shares that node's, and atoms are never freed. Interning a name that is already an atom takes no
+// lock (a few loads); a new name takes a mutex. The runtime's own atoms are in `atoms` below, interned
+// once: atoms::normal() costs a call and a copy of a pointer.
 //
 //   Term reason = Term::tuple({Term::atom("exception"), Term::binary("std::runtime_error"),
 //   Term::binary("boom")}); if (reason == Term::atom("normal")) ... std::puts(reason.to_string().c_str()); //
@@ -30,7 +35,7 @@ class Term {
   Term(double d) : v_(d) {}
   Term(Pid p) : v_(p) {}
 
-  // atom() interns `name`: two atoms with the same name are the same atom.
+  // atom() interns `name`: two atoms with the same name are the same atom (any thread).
   static Term atom(std::string_view name);
   static Term binary(std::string bytes);
   static Term tuple(std::vector<Term> elements);
@@ -68,5 +73,19 @@ class Term {
 
   std::variant<Atom, std::int64_t, double, Binary, Pid, Tuple, List> v_;
 };
+
+// atoms are the atoms the runtime itself uses (exit reasons, signal names), interned once. Any thread.
+namespace atoms {
+const Term& normal();
+const Term& kill();
+const Term& killed();
+const Term& noproc();
+const Term& noconnection();
+const Term& undefined();
+const Term& exception();
+const Term& stack_overflow();
+const Term& shutdown();
+const Term& timeout();
+}  // namespace atoms
 
 }  // namespace myrmex::vm

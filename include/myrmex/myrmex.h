@@ -52,5 +52,6 @@ using vm::Unexpected;
 using vm::unexpected;
 using vm::when;
 using vm::yield;
+namespace atoms = vm::atoms;
 
 }  // namespace myrmex

@@ -98,9 +98,11 @@ TEST_CASE("a stale PID never reaches the process that reuses its slot") {
     Pid old = myrmex::spawn([] {});
     while (myrmex::alive(old)) myrmex::yield();
     Pid fresh;
-    // The free list hands the slot back quickly; find the process that got it.
-    for (int i = 0; i < 1000 && fresh.index() != old.index(); ++i) {
+    // The slot comes back only after the quarantine of other free slots (ProcessTable::kQuarantine, some
+    // 60k): spawn processes, ending each one that did not get it, until one does.
+    for (long i = 0; i < (1L << 18) && fresh.index() != old.index(); ++i) {
       fresh = myrmex::spawn([] { myrmex::receive([](Go&) {}); });
+      if (fresh.index() != old.index()) myrmex::send(fresh, Go{});
     }
     REQUIRE(fresh.index() == old.index());
     CHECK(fresh.generation() != old.generation());

@@ -13,6 +13,7 @@ namespace sd = scheduler::detail;
 
 NodeImpl::NodeImpl(const NodeConfig& c)
     : config(c),
+      table(slot.number()),
       group(c.scheduler, [log = c.log_long_schedules](unsigned sched, std::uint64_t task,
                                                       std::chrono::milliseconds ran) {
         if (log)
@@ -188,7 +189,7 @@ void NodeImpl::stop() {
   while (table.live() > 0) {
     lock.unlock();
     table.for_each_live([this](Process& p) {
-      p.mailbox.push_system(mailbox::box(ExitSignal{Pid{}, Term::atom("kill")}));
+      p.mailbox.push_system(mailbox::box(ExitSignal{Pid{}, atoms::kill()}));
       group.notify(p);
     });
     lock.lock();

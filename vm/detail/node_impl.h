@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "scheduler/detail/scheduler.h"
+#include "vm/detail/node_slots.h"
 #include "vm/detail/process_table.h"
 #include "vm/node.h"
 
@@ -32,6 +33,7 @@ class NodeImpl {
   void process_gone();
 
   const NodeConfig config;
+  NodeSlot slot;  // the node slot of this node's PIDs; given back after the group and the table are gone
   ProcessTable table;
   scheduler::detail::SchedulerGroup group;
   std::atomic<std::uint64_t> next_ref{1};

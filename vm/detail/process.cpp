@@ -19,7 +19,7 @@ namespace sd = scheduler::detail;
 namespace {
 
 Term exception_reason(const std::type_info* type, const char* what) {
-  return Term::tuple({Term::atom("exception"),
+  return Term::tuple({atoms::exception(),
                       Term::binary(type ? mailbox::detail::demangle(*type) : std::string("unknown")),
                       Term::binary(what)});
 }
@@ -98,7 +98,7 @@ void Process::handle_signals() {
     if (auto* s = m.get<ExitSignal>()) {
       if (s->reason.is_atom("normal") && s->from != pid) continue;  // exit(Pid, normal) is ignored
       killed_ = s->reason.is_atom("kill");
-      pending_exit_ = std::make_unique<Term>(killed_ ? Term::atom("killed") : s->reason);
+      pending_exit_ = std::make_unique<Term>(killed_ ? atoms::killed() : s->reason);
       throw ExitUnwind{*pending_exit_};
     }
   }
@@ -232,7 +232,7 @@ sd::FiberEnd Process::run_fiber() noexcept {
     } else {
       body_->run();
       // A function that swallowed its exit (catch (...) without rethrow) and returned still exits so.
-      exit_reason_ = pending_exit_ ? *pending_exit_ : Term::atom("normal");
+      exit_reason_ = pending_exit_ ? *pending_exit_ : atoms::normal();
     }
   } catch (...) {
     exit_reason_ = current_exception_reason();
@@ -257,7 +257,7 @@ void Process::terminating() noexcept {
 
 void Process::fiber_ended(sd::FiberEnd how) noexcept {
   if (how == sd::FiberEnd::overflow || how == sd::FiberEnd::terminated) {
-    if (how == sd::FiberEnd::overflow) exit_reason_ = Term::atom("stack_overflow");
+    if (how == sd::FiberEnd::overflow) exit_reason_ = atoms::stack_overflow();
     // The abandoned stack may hold pointers into these, and their destructors may use the API, which only
     // works on the process's fiber, now gone: leak them (see the README, "An abandoned stack leaks").
     (void)behaviour_.release();

@@ -7,7 +7,14 @@
 
 namespace myrmex::vm::detail {
 
-ProcessTable::ProcessTable() : chunks_(new std::atomic<Slot*>[kMaxChunks]) {
+ProcessTable::ProcessTable(std::uint32_t node_slot) : ProcessTable(node_slot, Tuning{}) {}
+
+ProcessTable::ProcessTable(std::uint32_t node_slot, Tuning tuning)
+    : node_slot_(node_slot), tuning_(tuning), chunks_(new std::atomic<Slot*>[kMaxChunks]) {
+  if (tuning_.first_generation == 0 || tuning_.first_generation > kMaxGeneration) {
+    std::fprintf(stderr, "myrmex: first generation %u out of range\n", tuning_.first_generation);
+    std::abort();
+  }
   for (std::size_t i = 0; i < kMaxChunks; ++i) chunks_[i].store(nullptr, std::memory_order_relaxed);
 }
 
@@ -16,7 +23,7 @@ ProcessTable::~ProcessTable() {
 }
 
 Process* ProcessTable::lookup_local(Pid pid) {
-  if (pid.node() != 0 || pid.index() >= high_water_.load(std::memory_order_acquire)) return nullptr;
+  if (!owns(pid) || pid.index() >= high_water_.load(std::memory_order_acquire)) return nullptr;
   Slot* s = slot(pid.index());
   if (!s) return nullptr;
   // seq_cst: see Quiescence; a process retired before our last quiescent point is seen dead here.
@@ -34,13 +41,14 @@ Pid ProcessTable::reserve() {
   std::uint32_t index;
   {
     std::lock_guard lock(free_mutex_);
-    if (!free_.empty()) {
-      index = free_.back();
-      free_.pop_back();
+    std::size_t next = high_water_.load(std::memory_order_relaxed);
+    // Past the last index the quarantine is spent too, rather than failing while slots are free.
+    if (free_.size() > tuning_.quarantine || (next >= kMaxSlots && free_.size() > 0)) {
+      index = free_.pop();
     } else {
-      std::size_t next = high_water_.load(std::memory_order_relaxed);
-      if (next >= (std::size_t{1} << Pid::kIndexBits)) {
-        std::fprintf(stderr, "myrmex: process table full (%zu processes)\n", next);
+      if (next >= kMaxSlots) {
+        std::fprintf(stderr, "myrmex: process table full (%zu slots, %zu of them retired)\n", next,
+                     retired());
         std::abort();
       }
       index = static_cast<std::uint32_t>(next);
@@ -50,8 +58,8 @@ Pid ProcessTable::reserve() {
     }
   }
   std::uint32_t generation = generation_of(slot(index)->word.load(std::memory_order_acquire));
-  if (generation == 0) generation = 1;  // generation 0 is never issued
-  return Pid::make(0, index, generation);
+  if (generation == 0) generation = tuning_.first_generation;  // a fresh slot; generation 0 is never issued
+  return Pid::make(node_slot_, index, generation);
 }
 
 void ProcessTable::publish(Pid pid, Process* p) {
@@ -63,7 +71,7 @@ void ProcessTable::publish(Pid pid, Process* p) {
 }
 
 Process* ProcessTable::acquire(Pid pid) {
-  if (pid.node() != 0 || pid.index() >= high_water_.load(std::memory_order_acquire)) return nullptr;
+  if (!owns(pid) || pid.index() >= high_water_.load(std::memory_order_acquire)) return nullptr;
   Slot* s = slot(pid.index());
   if (!s) return nullptr;
   std::uint64_t w = s->word.load(std::memory_order_acquire);
@@ -78,7 +86,7 @@ Process* ProcessTable::acquire_index(std::uint32_t index) {
   Slot* s = slot(index);
   if (!s) return nullptr;
   std::uint64_t w = s->word.load(std::memory_order_acquire);
-  return (w & kAlive) ? acquire(Pid::make(0, index, generation_of(w))) : nullptr;
+  return (w & kAlive) ? acquire(Pid::make(node_slot_, index, generation_of(w))) : nullptr;
 }
 
 void ProcessTable::release(Process* p) {
@@ -108,11 +116,23 @@ void ProcessTable::last_reference_gone(std::uint32_t index, std::uint64_t last_w
 void ProcessTable::free_slot(std::uint32_t index, std::uint64_t last_word) {
   Slot& s = *slot(index);
   delete s.process.exchange(nullptr, std::memory_order_relaxed);
-  std::uint32_t next_generation = (generation_of(last_word) + 1) & ((1u << Pid::kGenerationBits) - 1);
-  if (next_generation == 0) next_generation = 1;
-  s.word.store(make_word(next_generation, false, 0), std::memory_order_release);
+  std::uint32_t generation = generation_of(last_word);
+  if (generation == kMaxGeneration) {
+    // Retired: the word stays dead at the last generation, so every PID of the slot stays stale, and the
+    // slot never goes back to the queue.
+    retired_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  s.word.store(make_word(generation + 1, false, 0), std::memory_order_release);
   std::lock_guard lock(free_mutex_);
-  free_.push_back(index);
+  free_.push(index);
+}
+
+void ProcessTable::FreeQueue::grow() {
+  std::vector<std::uint32_t> bigger(ring_.empty() ? 1024 : 2 * ring_.size());
+  for (std::size_t i = 0; i < size_; ++i) bigger[i] = ring_[(head_ + i) & (ring_.size() - 1)];
+  ring_ = std::move(bigger);
+  head_ = 0;
 }
 
 }  // namespace myrmex::vm::detail
