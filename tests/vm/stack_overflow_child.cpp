@@ -9,6 +9,9 @@
 //               neighbour_bad_bytes=, after=.
 //   frames100k  as frames40k, with 100 KiB frames (wider than any guard) built with the project's
 //               -fstack-clash-protection, which probes every page of a frame on its way down.
+//   unwinding   a process overflows in a destructor run by unwinding, inside a catch block: its
+//               exception state is abandoned with its stack, not left to the next process on the thread.
+//               Prints overflow=, uncaught_after=, current_after=, victim_killed=.
 //   chain       a SIGSEGV handler installed before the node still gets the faults that are not a fiber
 //               guard hit (on a plain thread and inside a process), and a stack overflow still ends only
 //               its process. Prints old_handler_calls=, overflow=, after=.
@@ -24,6 +27,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <exception>
+#include <stdexcept>
 #include <string>
 #include <thread>
 
@@ -148,6 +153,44 @@ int variant_neighbour(int (*overflow)(int)) {
   return 0;
 }
 
+// ---- unwinding ----
+
+// OverflowsWhenDestroyed's destructor overflows the stack (while an exception propagates).
+struct OverflowsWhenDestroyed {
+  ~OverflowsWhenDestroyed() { recurse(0); }
+};
+
+int variant_unwinding() {
+  // One scheduler: whatever the overflowing process leaves in the thread, the next process sees.
+  myrmex::Node node(node_config(1));
+  Term reason = node.run([] {
+    try {
+      throw std::runtime_error("caught");
+    } catch (...) {
+      OverflowsWhenDestroyed o;
+      throw std::logic_error("in flight");
+    }
+  });
+  int uncaught = -1;
+  bool current = true;
+  bool killed = false;
+  Term after = node.run([&] {
+    uncaught = std::uncaught_exceptions();
+    current = std::current_exception() != nullptr;
+    // Signals wait while a process unwinds: a leaked count would make this one unkillable.
+    Pid victim = myrmex::spawn([] { myrmex::receive([](int) {}); });
+    myrmex::yield();
+    myrmex::exit(victim, Term::atom("kill"));
+    for (int i = 0; i < 1000 && myrmex::alive(victim); ++i) myrmex::sleep_for(1ms);
+    killed = !myrmex::alive(victim);
+  });
+  std::printf("overflow=%s\nuncaught_after=%d\ncurrent_after=%s\nvictim_killed=%d\nafter=%s\n",
+              reason.to_string().c_str(), uncaught, current ? "some" : "none", killed ? 1 : 0,
+              after.to_string().c_str());
+  std::fflush(stdout);  // before ~Node(), which could not kill an unkillable victim
+  return 0;
+}
+
 // ---- chain / unhandled ----
 
 char* fault_page[2] = {nullptr, nullptr};
@@ -204,10 +247,12 @@ int variant_unhandled() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  alarm(30);  // a hang (a regression) ends the child instead of the parent test
   std::string variant = argc > 1 ? argv[1] : "small";
   if (variant == "small") return variant_small();
   if (variant == "frames40k") return variant_neighbour(&recurse_40k);
   if (variant == "frames100k") return variant_neighbour(&recurse_100k);
+  if (variant == "unwinding") return variant_unwinding();
   if (variant == "chain") return variant_chain();
   if (variant == "unhandled") return variant_unhandled();
   std::fprintf(stderr, "stack_overflow_child: unknown variant %s\n", variant.c_str());

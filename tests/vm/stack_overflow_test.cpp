@@ -75,6 +75,20 @@ TEST_CASE("frames wider than the guard are caught too, in code built with -fstac
   CHECK(has(run, "after=normal"));
 }
 
+TEST_CASE("an overflow while unwinding inside a catch block leaves no exception state to the thread") {
+  // Why: the overflowing fiber is abandoned mid-unwinding; if its exception state stayed in the thread,
+  // the next process there would see an exception it never threw and could no longer be killed.
+  if (myrmex::scheduler::detail::under_sanitizer()) return;
+  ChildRun run = run_child("unwinding");
+  INFO(run.text);
+  CHECK(run.status == 0);
+  CHECK(has(run, "overflow=stack_overflow"));
+  CHECK(has(run, "uncaught_after=0\n"));
+  CHECK(has(run, "current_after=none\n"));
+  CHECK(has(run, "victim_killed=1\n"));
+  CHECK(has(run, "after=normal"));
+}
+
 TEST_CASE("a SIGSEGV handler installed before the node still gets the faults that are not guard hits") {
   // Why: the node must not take SIGSEGV away from the application (or from a JIT, a GC, a profiler).
   if (myrmex::scheduler::detail::under_sanitizer()) return;
