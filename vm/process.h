@@ -137,9 +137,10 @@ struct request_reply {
 };
 template <class Req>
 struct request_reply<Req> {
-  static_assert(requires { typename Req::reply_type; },
-                "this request type names no reply type: give it `using reply_type = ...;` or write "
-                "Request<Req, ReplyType> (and call<ReplyType>(...) on the client side)");
+  static_assert(
+      requires { typename Req::reply_type; },
+      "this request type names no reply type: give it `using reply_type = ...;` or write "
+      "Request<Req, ReplyType> (and call<ReplyType>(...) on the client side)");
   using type = typename Req::reply_type;
 };
 }  // namespace detail

@@ -18,7 +18,7 @@ struct alignas(64) ThreadCounts {
 
 struct Registry {
   std::mutex mutex;
-  std::vector<ThreadCounts*> threads;                  // GUARDED_BY(mutex)
+  std::vector<ThreadCounts*> threads;                    // GUARDED_BY(mutex)
   std::array<std::atomic<std::int64_t>, kKinds> gone{};  // counts of threads that ended
 };
 

@@ -28,9 +28,9 @@ enum class TaskState : std::uint32_t { runnable, running, notified, waiting, don
 
 // FiberEnd says why a task's fiber ended for good.
 enum class FiberEnd : std::uintptr_t {
-  finished,   // the body returned: the task exited
-  hibernate,  // a behaviour-style activation found its mailbox empty: park without a stack
-  overflow,   // the fiber overran its stack and was abandoned
+  finished,    // the body returned: the task exited
+  hibernate,   // a behaviour-style activation found its mailbox empty: park without a stack
+  overflow,    // the fiber overran its stack and was abandoned
   terminated,  // std::terminate() ran on the fiber (an exception left a noexcept function); abandoned
 };
 

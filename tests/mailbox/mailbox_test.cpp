@@ -116,7 +116,8 @@ TEST_CASE("a bound of one under two schedulers never deadlocks sender and receiv
   const long n = myrmex::test::scaled(200000);
   std::atomic<long> received{0};
   Pid receiver = node.spawn_opt(bounded(1, myrmex::Overflow::block), [&] {
-    for (long i = 0; i < n; ++i) myrmex::receive([&](long v) {
+    for (long i = 0; i < n; ++i)
+      myrmex::receive([&](long v) {
         CHECK(v == i);
         ++received;
       });

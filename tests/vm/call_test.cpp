@@ -89,7 +89,8 @@ TEST_CASE("send(pid, Message&&) forwards the envelope as it is: the receiver see
   node.run([] {
     Pid me = myrmex::self();
     Pid proxy = myrmex::spawn([me] {
-      for (int i = 0; i < 2; ++i) myrmex::receive([&](myrmex::Message& m) { myrmex::send(me, std::move(m)); });
+      for (int i = 0; i < 2; ++i)
+        myrmex::receive([&](myrmex::Message& m) { myrmex::send(me, std::move(m)); });
     });
     myrmex::send(proxy, std::string("through"));
     myrmex::send(proxy, GetTotal{});

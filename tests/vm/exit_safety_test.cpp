@@ -96,7 +96,9 @@ TEST_CASE("a kill in the middle of any API call ends the caller with killed and 
 
 TEST_CASE("a behaviour killed while parked inside handle() leaks nothing") {
   struct Nested final : myrmex::Behaviour {
-    void handle(myrmex::Message&) override { myrmex::receive([](double) {}); }
+    void handle(myrmex::Message&) override {
+      myrmex::receive([](double) {});
+    }
   };
   LiveCounts before;
   {

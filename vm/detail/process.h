@@ -97,7 +97,7 @@ class Process final : public scheduler::detail::Task {
   bool init_done_ = false;  // init() returned without stop(): terminate() is owed
   bool killed_ = false;     // ended by `kill`: no terminate()
   bool exiting_ = false;    // past terminate(): destructors run, exit signals no longer take effect
-  bool stopping_ = false;               // Behaviour::stop() was called; exit_reason_ holds the reason
+  bool stopping_ = false;   // Behaviour::stop() was called; exit_reason_ holds the reason
   std::unique_ptr<Term> pending_exit_;  // an exit that user code swallowed: rethrown at each charge point
   Term exit_reason_;
 };
