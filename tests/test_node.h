@@ -22,6 +22,14 @@ inline NodeConfig config(unsigned schedulers) {
   return c;
 }
 
+// bounded() is spawn options for a mailbox of at most `n` user messages.
+inline SpawnOptions bounded(std::size_t n, Overflow policy = Overflow::block) {
+  SpawnOptions o;
+  o.mailbox_bound = n;
+  o.overflow = policy;
+  return o;
+}
+
 // Sanitizer builds run the same properties with smaller counts.
 inline long scaled(long n) {
   return scheduler::detail::under_sanitizer() ? n / 10 : n;

@@ -13,16 +13,11 @@ using namespace std::chrono_literals;
 using myrmex::Pid;
 using myrmex::SendResult;
 using myrmex::Term;
+using myrmex::test::bounded;
 using myrmex::test::config;
 using myrmex::test::wait_until;
 
 namespace {
-myrmex::SpawnOptions bounded(std::size_t n, myrmex::Overflow policy) {
-  myrmex::SpawnOptions o;
-  o.mailbox_bound = n;
-  o.overflow = policy;
-  return o;
-}
 // A target parked outside its mailbox until `go`.
 auto parked_until(std::atomic<bool>& go) {
   return [&go] {

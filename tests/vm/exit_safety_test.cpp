@@ -20,18 +20,12 @@ using namespace std::chrono_literals;
 using myrmex::Pid;
 using myrmex::SendResult;
 using myrmex::Term;
+using myrmex::test::bounded;
 using myrmex::test::config;
 using myrmex::test::LiveCounts;
 using myrmex::test::wait_until;
 
 namespace {
-
-myrmex::SpawnOptions bounded(std::size_t n, myrmex::Overflow policy = myrmex::Overflow::block) {
-  myrmex::SpawnOptions o;
-  o.mailbox_bound = n;
-  o.overflow = policy;
-  return o;
-}
 
 // An API call repeated until the caller is killed. `sink` never receives; `silent` never answers.
 struct Loop {
