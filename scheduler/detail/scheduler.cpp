@@ -1,5 +1,6 @@
 #include "scheduler/detail/scheduler.h"
 
+#include <cxxabi.h>
 #include <hwloc.h>
 #include <linux/futex.h>
 #include <signal.h>
@@ -127,6 +128,9 @@ struct TerminateHandler {
       std::abort();
     }
     t->terminating();
+    // Release the exception that could not propagate (terminate() holds it as caught): nothing on the
+    // abandoned stack will ever end that catch.
+    if (std::current_exception()) abi::__cxa_end_catch();
     char name[64];
     t->describe(name, sizeof name);
     std::fprintf(stderr,

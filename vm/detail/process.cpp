@@ -1,6 +1,9 @@
 #include "vm/detail/process.h"
 
 #include <cxxabi.h>
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/lsan_interface.h>
+#endif
 
 #include <cstdio>
 #include <cstdlib>
@@ -35,6 +38,13 @@ Term current_exception_reason() {
   } catch (...) {
     return exception_reason(abi::__cxa_current_exception_type(), "");
   }
+}
+
+// leak_deliberately() abandons `p` and tells LeakSanitizer so, if it runs: a documented leak is no finding.
+void leak_deliberately([[maybe_unused]] const void* p) {
+#ifdef __SANITIZE_ADDRESS__
+  if (p) __lsan_ignore_object(p);
+#endif
 }
 
 // Async-signal-safe decimal formatting (describe() runs in the SIGSEGV handler).
@@ -260,8 +270,8 @@ void Process::fiber_ended(sd::FiberEnd how) noexcept {
     if (how == sd::FiberEnd::overflow) exit_reason_ = atoms::stack_overflow();
     // The abandoned stack may hold pointers into these, and their destructors may use the API, which only
     // works on the process's fiber, now gone: leak them (see the README, "An abandoned stack leaks").
-    (void)behaviour_.release();
-    (void)body_.release();
+    leak_deliberately(behaviour_.release());
+    leak_deliberately(body_.release());
   }
   sd::TimerWheel::cancel(timer);
   state.store(sd::TaskState::done, std::memory_order_release);
