@@ -8,6 +8,8 @@
 #include <thread>
 
 #include "scheduler/detail/fiber.h"
+#include "scheduler/detail/systematic.h"
+#include "scheduler/detail/yield_point.h"
 
 namespace myrmex::test {
 
@@ -39,5 +41,14 @@ bool wait_until(Pred pred, std::chrono::seconds limit = std::chrono::seconds(60)
   }
   return true;
 }
+
+// YieldHookGuard installs a yield hook (scheduler/detail/systematic.h) for one test and removes it at the
+// end, however the test ends. Tests that use one exist only where scheduler::detail::kYieldPoints is true.
+struct YieldHookGuard {
+  explicit YieldHookGuard(scheduler::detail::YieldHook hook) { scheduler::detail::set_yield_hook(hook); }
+  ~YieldHookGuard() { scheduler::detail::set_yield_hook(nullptr); }
+  YieldHookGuard(const YieldHookGuard&) = delete;
+  YieldHookGuard& operator=(const YieldHookGuard&) = delete;
+};
 
 }  // namespace myrmex::test

@@ -32,6 +32,7 @@ bool TimerWheel::cancel(TimerEntry& e) {
   std::lock_guard lock(w->mutex_);
   if (e.wheel.load(std::memory_order_relaxed) != w) return false;  // fired meanwhile
   w->unlink(e);
+  e.wheel.store(nullptr, std::memory_order_release);
   return true;
 }
 
@@ -44,7 +45,6 @@ void TimerWheel::unlink(TimerEntry& e) {
   if (e.next) e.next->prev = e.prev;
   e.prev = e.next = nullptr;
   count_.fetch_sub(1, std::memory_order_relaxed);
-  e.wheel.store(nullptr, std::memory_order_release);
 }
 
 std::optional<std::int64_t> TimerWheel::next_due_ms() {

@@ -119,16 +119,22 @@ TEST_SUITE("stress") {
   TEST_CASE("many receive time-outs fire, each once") {
     myrmex::Node node(config(2));
     const int n = static_cast<int>(scaled(20000));
-    std::atomic<int> timeouts{0};
+    std::atomic<int> timeouts{0}, refired{0};
     node.run([&] {
       for (int i = 0; i < n; ++i)
         myrmex::spawn([&, i] {
           myrmex::receive([](int) {},
                           myrmex::after(std::chrono::milliseconds(1 + i % 50), [&] { ++timeouts; }));
+          // A second fire of that time-out (its entry left linked, or firing late) would end this sleep
+          // early: the sleep's own timer cannot fire before 300 ms have passed.
+          auto start = std::chrono::steady_clock::now();
+          myrmex::sleep_for(300ms);
+          if (std::chrono::steady_clock::now() - start < 300ms) ++refired;
         });
     });
     CHECK(wait_until([&] { return timeouts.load() == n && node.process_count() == 0; }));
     CHECK(timeouts == n);
+    CHECK(refired == 0);
   }
 
   TEST_CASE("sends race with exits: a process is freed only after no sender can still reach it") {
