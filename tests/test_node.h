@@ -3,14 +3,20 @@
 
 #include <myrmex/myrmex.h>
 
+#include <doctest/doctest.h>
+
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <cstdlib>
 #include <string>
 #include <thread>
 
 #include "scheduler/detail/fiber.h"
 #include "scheduler/detail/live_counts.h"
+#include "scheduler/detail/systematic.h"
+#include "scheduler/detail/yield_point.h"
 
 namespace myrmex::test {
 
@@ -74,5 +80,46 @@ class LiveCounts {
   static constexpr unsigned kKinds = static_cast<unsigned>(Kind::kinds);
   std::array<std::int64_t, kKinds> at_{};
 };
+
+// YieldHookGuard installs a yield hook (scheduler/detail/systematic.h) for one test and removes it at the
+// end, however the test ends. Tests that use one exist only where scheduler::detail::kYieldPoints is true.
+struct YieldHookGuard {
+  explicit YieldHookGuard(scheduler::detail::YieldHook hook) { scheduler::detail::set_yield_hook(hook); }
+  ~YieldHookGuard() { scheduler::detail::set_yield_hook(nullptr); }
+  YieldHookGuard(const YieldHookGuard&) = delete;
+  YieldHookGuard& operator=(const YieldHookGuard&) = delete;
+};
+
+// for_each_seed() runs fn(seed) with the seeded mode on (scheduler/detail/systematic.h), once for each
+// seed 1..n, where n is the environment's MYRMEX_SEEDS if set, else `n`; MYRMEX_SEED=k runs seed k only.
+// A check that fails inside prints the seed, and MYRMEX_SEED=<it> replays that interleaving. Nodes must
+// be constructed inside fn. Returns how many seeds ran. Only where scheduler::detail::kYieldPoints is true.
+template <class Fn>
+long for_each_seed(long n, Fn&& fn) {
+  namespace systematic = scheduler::detail::systematic;
+  std::uint64_t first = 1, last = static_cast<std::uint64_t>(n);
+  if (const char* e = std::getenv("MYRMEX_SEEDS")) last = std::strtoull(e, nullptr, 10);
+  if (const char* e = std::getenv("MYRMEX_SEED")) first = last = std::strtoull(e, nullptr, 10);
+  long ran = 0;
+  for (std::uint64_t seed = first; seed <= last; ++seed, ++ran) {
+    INFO("seed ", seed, " (replay it with MYRMEX_SEED=", seed, ")");
+    REQUIRE(systematic::enable(seed));
+    struct Off {
+      ~Off() { systematic::disable(); }
+    } off;
+    fn(seed);
+  }
+  return ran;
+}
+
+// wait_all_asleep() returns once every scheduler of `node` has gone to sleep at least once. A seeded run
+// replays exactly only if it starts from there (scheduler/detail/systematic.h).
+inline void wait_all_asleep(Node& node) {
+  wait_until([&] {
+    for (auto& s : node.scheduler_stats())
+      if (s.sleeps == 0) return false;
+    return true;
+  });
+}
 
 }  // namespace myrmex::test

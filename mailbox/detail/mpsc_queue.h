@@ -10,6 +10,7 @@
 #include <atomic>
 
 #include "mailbox/message.h"
+#include "scheduler/detail/yield_point.h"
 
 namespace myrmex::mailbox::detail {
 
@@ -24,6 +25,8 @@ class MpscQueue {
     e->next.store(nullptr, std::memory_order_relaxed);
     // acq_rel: release publishes *e to the consumer; acquire orders us after the previous pusher.
     Envelope* prev = head_.exchange(e, std::memory_order_acq_rel);
+    // Half done: `e` is the head, but pop() cannot reach it (nor `prev`) until the link below is stored.
+    scheduler::detail::yield_point("mailbox.push.exchanged");
     prev->next.store(e, std::memory_order_release);
   }
 

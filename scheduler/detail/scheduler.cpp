@@ -242,9 +242,14 @@ void Scheduler::run_loop() {
     alt.ss_size = alt_stack.size();
     sigaltstack(&alt, nullptr);
   }
+  // Seeded: from here on this thread runs only while it holds the node's turn.
+  if constexpr (kYieldPoints)
+    if (Systematic* c = group_.systematic_.get()) c->attach(index_);
   group_.quiescence_->online(index_);
   while (Task* task = find_work()) run(task);
   group_.quiescence_->offline(index_);
+  if constexpr (kYieldPoints)
+    if (Systematic* c = group_.systematic_.get()) c->detach(index_);
   if (!alt_stack.empty()) {
     alt.ss_flags = SS_DISABLE;
     sigaltstack(&alt, nullptr);
@@ -410,9 +415,18 @@ void Scheduler::fire_timers() {
   });
 }
 
+bool Scheduler::seeded() const {
+  return kYieldPoints && group_.systematic_ != nullptr;
+}
+
 Task* Scheduler::find_work() {
+  // Seeded, a scheduler spins this many rounds rather than for config.spin: the clock would make the
+  // turns depend on timing.
+  constexpr int kSeededSpins = 8;
   for (;;) {
     if (group_.stopping_.load(std::memory_order_acquire)) return nullptr;
+    // Between two task runs, and each time round after a sleep: the seeded mode may hand the turn on.
+    yield_point("scheduler.find_work");
     group_.quiescence_->passed(index_);  // between two task runs: no process pointer is held
     fire_timers();
     if (Task* t = try_local()) {
@@ -428,6 +442,7 @@ Task* Scheduler::find_work() {
       }
     }
     auto deadline = std::chrono::steady_clock::now() + group_.config_.spin;
+    int spins = 0;
     do {
       if (Task* t = try_steal()) {
         become_spinning_done();
@@ -440,7 +455,9 @@ Task* Scheduler::find_work() {
       fire_timers();
       if (!local_.empty()) break;
       for (int i = 0; i < 64; ++i) cpu_relax();
-    } while (spinning_ && std::chrono::steady_clock::now() < deadline);
+      yield_point("scheduler.spin");
+    } while (spinning_ && (seeded() ? ++spins < (group_.config_.spin.count() > 0 ? kSeededSpins : 1)
+                                    : std::chrono::steady_clock::now() < deadline));
     if (!local_.empty()) continue;  // a timer woke a task here
     sleep();
   }
@@ -483,6 +500,10 @@ void Scheduler::sleep() {
     // Deferred frees still waiting: every scheduler may be going to sleep at once, each before it saw the
     // other offline, so nobody would free them. Sleep a tick at most, then look again.
     if (group_.quiescence_->pending()) due = now_ms() + 1;
+    // Seeded: a thread that blocks holding the turn would stop the node; it hands the turn on, and takes
+    // it back once awake.
+    if constexpr (kYieldPoints)
+      if (Systematic* c = group_.systematic_.get()) c->block(index_);
     while (sleep_word_.load(std::memory_order_acquire) == 0 &&
            !group_.stopping_.load(std::memory_order_acquire)) {
       timespec ts{};
@@ -496,6 +517,8 @@ void Scheduler::sleep() {
       }
       futex_wait(sleep_word_, 0, timeout);
     }
+    if constexpr (kYieldPoints)
+      if (Systematic* c = group_.systematic_.get()) c->unblock(index_);
     group_.quiescence_->online(index_);
   }
   if (!leave_idle_list()) {
@@ -506,6 +529,10 @@ void Scheduler::sleep() {
 }
 
 void Scheduler::wake() {
+  // Seeded: eligible for the turn again. Before the store: were it after, the sleeper could wake, run,
+  // and block again before this call, and then be handed the turn while blocked.
+  if constexpr (kYieldPoints)
+    if (Systematic* c = group_.systematic_.get()) c->woken(index_);
   // release: the sleeper's acquire load sees everything the waker published before.
   sleep_word_.store(1, std::memory_order_release);
   futex_wake(sleep_word_);
@@ -541,6 +568,7 @@ SchedulerGroup::SchedulerGroup(const SchedulerConfig& config, LongScheduleReport
       quiescence_(std::make_unique<Quiescence>(config_.schedulers)) {
   for (unsigned i = 0; i < config_.schedulers; ++i)
     schedulers_.push_back(std::make_unique<Scheduler>(*this, i));
+  systematic_ = Systematic::make(config_.schedulers);
   blocking_ = std::make_unique<BlockingPool>(config_.blocking_threads);
   if (config_.catch_stack_overflow && !under_sanitizer()) FaultHandler::install();
   TerminateHandler::install();
@@ -617,6 +645,22 @@ void SchedulerGroup::notify(Task& task) {
         if (task.state.compare_exchange_weak(s, TaskState::runnable, std::memory_order_acq_rel)) return;
         break;
       case TaskState::notified:
+        // Already notified, and still an RMW, for the same reason. The task turns `notified` back into
+        // `running` with an exchange (Process::may_park()), looks at its mailbox once more, and parks if
+        // it finds nothing (finish_park(): running -> waiting). Our push ended with a plain release store
+        // (the link in MpscQueue::push()). Had we returned after a load that read `notified`, nothing would
+        // order that store before the task's last look: a store then a load of another location is the
+        // store-buffering pattern, which acquire/release allows and x86 does (the load completes while the
+        // store waits in the store buffer), so the task could see our push half done, find nothing and
+        // park for good. (Seen: tests/scheduler/scheduler_test.cpp, "no lost wake-up: the last message of a
+        // burst ...", and the litmus next to it.) With an RMW, our CAS and the task's exchange both modify
+        // `state`, so one comes first in its modification order. Ours first: the exchange reads our value
+        // or that of a later RMW in its release sequence (every later write but `done` is an RMW), so it
+        // synchronizes with our release and the look after it sees our push complete. The task's first:
+        // our CAS reads `running` (or later), fails, and we go round as for `running`, whose CAS the task's
+        // may_park() or finish_park() will see. The cost is one write to this line per send to a busy task.
+        if (task.state.compare_exchange_weak(s, TaskState::notified, std::memory_order_acq_rel)) return;
+        break;
       case TaskState::done:
         return;
     }

@@ -23,6 +23,7 @@
 #include "scheduler/detail/quiescence.h"
 #include "scheduler/detail/run_queue.h"
 #include "scheduler/detail/stack_pool.h"
+#include "scheduler/detail/systematic.h"
 #include "scheduler/detail/task.h"
 #include "scheduler/detail/timer_wheel.h"
 #include "scheduler/scheduler.h"
@@ -96,6 +97,9 @@ class Scheduler {
   void finish_park(Task* task);
   void push_local(Task* task);
   void sleep();
+  // seeded() tells whether the node runs in the seeded mode (systematic.h); constant false without yield
+  // points.
+  bool seeded() const;
   bool leave_idle_list();
   void become_spinning_done();
   void fire_timers();
@@ -187,6 +191,8 @@ class SchedulerGroup {
   std::vector<std::thread> threads_;
   std::unique_ptr<BlockingPool> blocking_;
   std::unique_ptr<Watchdog> watchdog_;
+  // The seeded mode's turn (systematic.h): set at construction while the mode is enabled, else null.
+  std::unique_ptr<Systematic> systematic_;
   void* topology_ = nullptr;  // hwloc_topology_t, when pinning
 
   // The global queue takes overflow and tasks woken from outside the schedulers: a slow path, so a

@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "scheduler/detail/systematic.h"
+
 namespace myrmex::scheduler::detail {
 
 std::int64_t now_ms() {
@@ -29,9 +31,12 @@ void TimerWheel::arm(TimerEntry& e, std::int64_t deadline_ms) {
 bool TimerWheel::cancel(TimerEntry& e) {
   TimerWheel* w = e.wheel.load(std::memory_order_acquire);
   if (!w) return false;
-  std::lock_guard lock(w->mutex_);
+  // The owner may hold the lock in advance(), waiting for the seeded mode's turn inside a fire.
+  lock_taking_turns(w->mutex_, "timer.cancel.contended");
+  std::lock_guard lock(w->mutex_, std::adopt_lock);
   if (e.wheel.load(std::memory_order_relaxed) != w) return false;  // fired meanwhile
   w->unlink(e);
+  e.wheel.store(nullptr, std::memory_order_release);
   return true;
 }
 
@@ -44,7 +49,6 @@ void TimerWheel::unlink(TimerEntry& e) {
   if (e.next) e.next->prev = e.prev;
   e.prev = e.next = nullptr;
   count_.fetch_sub(1, std::memory_order_relaxed);
-  e.wheel.store(nullptr, std::memory_order_release);
 }
 
 std::optional<std::int64_t> TimerWheel::next_due_ms() {

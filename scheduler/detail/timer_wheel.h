@@ -4,6 +4,9 @@
 // process running on that scheduler and may be cancelled from any thread (the process may have migrated),
 // hence the mutex. A task has at most one armed timer (it parks with one deadline at a time), so the
 // entry lives inside the task and arming allocates nothing.
+//
+// Lock order: the wheel's mutex, then whatever `fire` takes (notify() may push to the global queue and
+// wake a sleeper: SchedulerGroup's global and idle mutexes). Nothing takes a wheel's mutex under those.
 #pragma once
 
 #include <array>
@@ -11,6 +14,8 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
+
+#include "scheduler/detail/yield_point.h"
 
 namespace myrmex::scheduler::detail {
 
@@ -22,8 +27,11 @@ struct TimerEntry {
   TimerEntry* prev = nullptr;  // GUARDED_BY(wheel->mutex_)
   TimerEntry* next = nullptr;  // GUARDED_BY(wheel->mutex_)
   std::int64_t deadline_ms = 0;
-  std::size_t slot = 0;                     // GUARDED_BY(wheel->mutex_): the slot it is linked into
-  std::atomic<TimerWheel*> wheel{nullptr};  // the wheel holding the entry, null when not armed
+  std::size_t slot = 0;  // GUARDED_BY(wheel->mutex_): the slot it is linked into
+  // The wheel holding the entry: set by arm(); reset to null (under that wheel's mutex) by cancel(), or by
+  // advance() once the fire has *returned*. Null means: not armed, and no fire of the last arming can
+  // still land.
+  std::atomic<TimerWheel*> wheel{nullptr};
 };
 
 // now_ms() is the steady clock in milliseconds, the wheel's time base.
@@ -42,11 +50,16 @@ class TimerWheel {
 
   // arm() links `e` to fire at `deadline_ms` (owner scheduler only; `e` must not be armed).
   void arm(TimerEntry& e, std::int64_t deadline_ms);
-  // cancel() unlinks `e` if still armed (any thread). Returns false if it had already fired.
+  // cancel() unlinks `e` if still armed (any thread). Returns false if it had already fired. Either way,
+  // once it returns no fire of that arming can still land: a fire under way holds the wheel's mutex and
+  // leaves `e.wheel` set until `fire` has returned, so cancel() blocks on the mutex until it is done. (A
+  // receive that cancels its time-out and then resets `timed_out` for the next one relies on this.) May
+  // block for as long as one advance() takes.
   static bool cancel(TimerEntry& e);
 
-  // advance() fires every entry due at `now` (owner only). `fire` runs under the wheel lock, which is
-  // what keeps the entry's task alive while it is notified: cancel() waits for it.
+  // advance() fires every entry due at `now` (owner only). `fire(e)` runs under the wheel lock with the
+  // entry unlinked but still marked as this wheel's (see cancel()), which is also what keeps the entry's
+  // task alive while it is notified: the task cancels its timer before it can exit.
   template <class Fire>
   void advance(std::int64_t now, Fire&& fire) {
     if (count_.load(std::memory_order_relaxed) == 0) {
@@ -63,7 +76,11 @@ class TimerWheel {
         TimerEntry* next = e->next;
         if (e->deadline_ms <= now) {
           unlink(*e);
+          // The window the seeded mode and race tests widen: unlinked, not yet fired.
+          yield_point("timer.fire.unlinked");
           fire(*e);
+          // release: a cancel() that reads null without the lock sees everything `fire` did.
+          e->wheel.store(nullptr, std::memory_order_release);
         }
         e = next;
       }
@@ -78,7 +95,8 @@ class TimerWheel {
   std::optional<std::int64_t> next_due_ms();
 
  private:
-  void unlink(TimerEntry& e);  // REQUIRES(mutex_)
+  // unlink() takes `e` off its slot's list; `e.wheel` is left for the caller to reset. REQUIRES(mutex_)
+  void unlink(TimerEntry& e);
 
   std::mutex mutex_;
   std::array<TimerEntry*, kSlots> slots_{};  // GUARDED_BY(mutex_)

@@ -2,7 +2,10 @@
 // These form the "stress" suite, which also runs under ThreadSanitizer.
 #include <doctest/doctest.h>
 
+#include <barrier>
+#include <memory>
 #include <random>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -119,16 +122,22 @@ TEST_SUITE("stress") {
   TEST_CASE("many receive time-outs fire, each once") {
     myrmex::Node node(config(2));
     const int n = static_cast<int>(scaled(20000));
-    std::atomic<int> timeouts{0};
+    std::atomic<int> timeouts{0}, refired{0};
     node.run([&] {
       for (int i = 0; i < n; ++i)
         myrmex::spawn([&, i] {
           myrmex::receive([](int) {},
                           myrmex::after(std::chrono::milliseconds(1 + i % 50), [&] { ++timeouts; }));
+          // A second fire of that time-out (its entry left linked, or firing late) would end this sleep
+          // early: the sleep's own timer cannot fire before 300 ms have passed.
+          auto start = std::chrono::steady_clock::now();
+          myrmex::sleep_for(300ms);
+          if (std::chrono::steady_clock::now() - start < 300ms) ++refired;
         });
     });
     CHECK(wait_until([&] { return timeouts.load() == n && node.process_count() == 0; }));
     CHECK(timeouts == n);
+    CHECK(refired == 0);
   }
 
   TEST_CASE("sends race with exits: a process is freed only after no sender can still reach it") {
@@ -180,5 +189,124 @@ TEST_SUITE("stress") {
       CHECK(after[i].sleeps >= 1);
       CHECK(after[i].switches == before[i].switches);  // nothing ran while idle
     }
+  }
+
+  // The pattern of SchedulerGroup::notify()'s `notified` case: the receiver is running and already
+  // notified, so each sender's notify finds `notified`, while the receiver turns it back into `running`
+  // and looks at its mailbox once more before parking. The last message of a burst must never be left in
+  // the mailbox of a parked receiver. Rounds are in lock-step, so a lost message is not rescued by the
+  // next round's traffic.
+  TEST_CASE("no lost wake-up: the last message of a burst to a receiver that keeps being notified arrives") {
+    myrmex::Node node(config(2));
+    const int senders = 3, burst = 4;
+    const long rounds = scaled(50000);
+    std::atomic<long> received{0};
+    Pid r = node.spawn([&] {
+      for (;;) myrmex::receive([&](myrmex::Message& m) { received.fetch_add(m.is<int>() ? 1 : 0); });
+    });
+    std::barrier sync(senders);
+    long lost = 0, hung = 0;
+    std::vector<std::thread> threads;
+    for (int s = 0; s < senders; ++s)
+      threads.emplace_back([&, s] {
+        for (long round = 0; round < rounds; ++round) {
+          sync.arrive_and_wait();
+          for (int b = 0; b < burst; ++b) node.send(r, b);
+          sync.arrive_and_wait();
+          if (s != 0) continue;
+          // Every send of the round has returned, notify included. The receiver parked with messages in
+          // its mailbox is a lost wake-up: nobody is left to wake it.
+          const long expected = (round + 1) * senders * burst;
+          bool parked_with_mail = false;
+          bool ok = wait_until(
+              [&] {
+                if (received.load() == expected) return true;
+                // Looking at the receiver all the time also keeps its lines moving between cores, which
+                // makes a sender's last store slow to drain (the window widens).
+                auto info = node.process_info(r);
+                parked_with_mail = info && info->status == myrmex::ProcessStatus::waiting &&
+                                   info->message_queue_len > 0 && received.load() != expected;
+                return parked_with_mail;
+              },
+              30s);
+          if (!ok) ++hung;
+          if (parked_with_mail) {
+            ++lost;
+            MESSAGE("round ", round, ": the receiver parked with ", expected - received.load(),
+                    " of the round's messages in its mailbox");
+            node.send(r, std::string("wake up"));  // rescue it, so the next rounds still test something
+            REQUIRE(wait_until([&] { return received.load() == expected; }, 30s));
+          }
+        }
+      });
+    for (auto& t : threads) t.join();
+    CAPTURE(rounds);
+    CHECK(lost == 0);
+    CHECK(hung == 0);
+  }
+
+  // A store followed by a load of another location: x86's store buffer lets the load complete first, so
+  // each of two threads can miss the other's store (store buffering). This is what a plain load in the
+  // `notified` case of notify() allowed. Modelled here on two locations, `link` (the push's last store) and
+  // `state`: the sender stores the link, then reads `state`; the receiver exchanges `state` (notified ->
+  // running), then reads the link. "Lost" is: the sender saw `notified` (so it will not wake anyone) and
+  // the receiver did not see the link (so it parks). With a plain load, that is reported, not asserted
+  // (whether it shows depends on the machine); with the RMW notify() now does, it must never happen.
+  TEST_CASE("litmus: store buffering loses the wake-up with a load of the state, never with an RMW") {
+    constexpr int kNotified = 1, kRunning = 0;
+    const long n = scaled(300000);
+    auto run = [n](bool rmw) {
+      std::unique_ptr<std::atomic<int>[]> link(new std::atomic<int>[static_cast<std::size_t>(n)]);
+      std::unique_ptr<std::atomic<int>[]> state(new std::atomic<int>[static_cast<std::size_t>(n)]);
+      std::vector<char> sender_saw_notified(static_cast<std::size_t>(n)),
+          receiver_saw_link(static_cast<std::size_t>(n));
+      for (long i = 0; i < n; ++i) {
+        link[static_cast<std::size_t>(i)].store(0, std::memory_order_relaxed);
+        state[static_cast<std::size_t>(i)].store(kNotified, std::memory_order_relaxed);
+      }
+      // Both threads start round i together: each announces it and spins until the other has too.
+      alignas(64) std::atomic<long> sender_at{-1};
+      alignas(64) std::atomic<long> receiver_at{-1};
+      auto meet = [](std::atomic<long>& mine, std::atomic<long>& theirs, long i) {
+        mine.store(i, std::memory_order_release);
+        for (int spins = 0; theirs.load(std::memory_order_acquire) < i; ++spins)
+          if (spins > 1000) std::this_thread::yield();  // the other thread is not running: let it
+      };
+      std::thread sender([&] {
+        for (long i = 0; i < n; ++i) {
+          auto k = static_cast<std::size_t>(i);
+          meet(sender_at, receiver_at, i);
+          link[k].store(1, std::memory_order_release);
+          int s;
+          if (rmw) {
+            s = kNotified;
+            if (!state[k].compare_exchange_strong(s, kNotified, std::memory_order_acq_rel)) s = kRunning;
+          } else {
+            s = state[k].load(std::memory_order_acquire);
+          }
+          sender_saw_notified[k] = s == kNotified;
+        }
+      });
+      std::thread receiver([&] {
+        for (long i = 0; i < n; ++i) {
+          auto k = static_cast<std::size_t>(i);
+          meet(receiver_at, sender_at, i);
+          state[k].exchange(kRunning, std::memory_order_acq_rel);
+          receiver_saw_link[k] = link[k].load(std::memory_order_acquire) == 1;
+        }
+      });
+      sender.join();
+      receiver.join();
+      long lost = 0;
+      for (long i = 0; i < n; ++i)
+        lost += sender_saw_notified[static_cast<std::size_t>(i)] &&
+                !receiver_saw_link[static_cast<std::size_t>(i)];
+      return lost;
+    };
+    long with_load = run(false);
+    long with_rmw = run(true);
+    MESSAGE("store buffering: a plain load of the state lost the wake-up in ", with_load, " of ", n,
+            " rounds; the RMW in ", with_rmw);
+    CHECK(with_rmw == 0);
   }
 }
