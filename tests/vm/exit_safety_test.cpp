@@ -290,3 +290,25 @@ TEST_CASE("an exit that takes effect inside a destructor outside unwinding ends 
   });
   CHECK(node.run([] { return; }) == Term::atom("normal"));
 }
+
+TEST_CASE("seeded: a blocked sender racing its target's exit is always released, whatever the interleaving" *
+          doctest::skip(!myrmex::scheduler::detail::kYieldPoints)) {
+  // The yield points between the sender's check and its registration (send.blocked.checked) and between
+  // the target's `done` and its taking of the waiters (exit.done.stored) are where the turn may pass: each
+  // seed picks one interleaving of the two, and none may leave the sender parked.
+  long seeds = myrmex::test::for_each_seed(50, [](std::uint64_t) {
+    myrmex::Node node(config(2));
+    std::atomic<int> result{-1};
+    node.run([&] {
+      Pid target = myrmex::spawn_opt(bounded(1), [] { myrmex::receive([](double) {}); });
+      myrmex::send(target, 1);  // full from now on
+      myrmex::spawn([&result, target] { result = static_cast<int>(myrmex::send(target, 2)); });
+      myrmex::yield();
+      myrmex::exit(target, Term::atom("kill"));
+      for (int ms = 0; result.load() < 0 && ms < 10000; ++ms) myrmex::sleep_for(1ms);
+    });
+    REQUIRE(result >= 0);  // released (a lost wake-up would leave it parked: Node's stop then kills it)
+    CHECK((result == static_cast<int>(SendResult::noproc) || result == static_cast<int>(SendResult::ok)));
+  });
+  CHECK(seeds > 0);
+}
