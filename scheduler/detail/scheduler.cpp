@@ -620,7 +620,14 @@ void SchedulerGroup::run_blocking(Task& self, std::function<void()> job) {
 
 void SchedulerGroup::defer(Quiescence::Callback fn, void* context, std::uint64_t a, std::uint64_t b) {
   Scheduler* s = Scheduler::current();
-  quiescence_->defer(s && &s->group_ == this ? static_cast<int>(s->index_) : -1, fn, context, a, b);
+  const bool ours = s && &s->group_ == this;
+  quiescence_->defer(ours ? static_cast<int>(s->index_) : -1, fn, context, a, b);
+  // From another thread (the last reference to a process dropped by process_info() or alive() outside the
+  // node): every scheduler may be asleep without a time-out, having seen nothing pending, and the free
+  // would wait for the next wake-up, for ever on an idle node. Wake one; it then looks again every tick
+  // until the free is done (sleep()). A scheduler on its way to sleep reads the pending flag after
+  // publishing itself idle, so either it sees the flag or wake_one() sees it idle (seq_cst both sides).
+  if (!ours) wake_one();
 }
 
 void SchedulerGroup::push_global(Task* task) {
