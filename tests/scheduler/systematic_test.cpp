@@ -97,8 +97,7 @@ TEST_CASE("seeded: only one scheduler thread of the node runs at a time" * docte
           myrmex::spawn([&, me] {
             for (int i = 0; i < 300; ++i) {
               if (inside.fetch_add(1) != 0) ++overlapped;
-              for (volatile int spin = 0; spin < 2000; spin = spin + 1) {
-              }
+              for (int spin = 0; spin < 2000; ++spin) asm volatile("" ::: "memory");  // work, no yield point
               inside.fetch_sub(1);
               yield_point("toy.step");
               if (i % 10 == 0) myrmex::yield();  // let the schedulers steal and move them around
