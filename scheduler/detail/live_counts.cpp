@@ -1,20 +1,18 @@
 #include "scheduler/detail/live_counts.h"
 
 #include <array>
-#include <atomic>
 #include <mutex>
 #include <vector>
 
 namespace myrmex::scheduler::detail {
 
+namespace live_counts {
+
+constinit thread_local ThreadCounts mine __attribute__((tls_model("initial-exec")));
+
 namespace {
 
 constexpr unsigned kKinds = static_cast<unsigned>(Counted::kinds);
-
-// One thread's counts. Written only by the owner (relaxed load + store: no lock prefix), read by live().
-struct alignas(64) ThreadCounts {
-  std::array<std::atomic<std::int64_t>, kKinds> n{};
-};
 
 struct Registry {
   std::mutex mutex;
@@ -28,49 +26,37 @@ Registry& registry() {
   return *r;
 }
 
-// A thread's counts: plain zero-initialised TLS, so counting needs no lazy-init guard. The object that
-// registers the thread, and folds its counts into `gone` when it ends, is touched on the first count only.
-thread_local ThreadCounts counts;
-
+// Folds a thread's counts into `gone` when it ends; touched from the first count on only.
 struct ThreadExit {
-  bool registered = false;
-  void enroll() {
-    registered = true;
-    std::lock_guard lock(registry().mutex);
-    registry().threads.push_back(&counts);
-  }
+  bool armed = false;
   ~ThreadExit() {
-    if (!registered) return;
+    if (!mine.enrolled) return;
     Registry& r = registry();
     std::lock_guard lock(r.mutex);
     for (unsigned k = 0; k < kKinds; ++k)
-      r.gone[k].fetch_add(counts.n[k].load(std::memory_order_relaxed), std::memory_order_relaxed);
-    std::erase(r.threads, &counts);
+      r.gone[k].fetch_add(mine.n[k].load(std::memory_order_relaxed), std::memory_order_relaxed);
+    std::erase(r.threads, &mine);
   }
 };
 thread_local ThreadExit thread_exit;
-thread_local bool enrolled = false;
-
-[[gnu::noinline]] void enroll() {
-  enrolled = true;
-  thread_exit.enroll();
-}
 
 }  // namespace
 
-void counted_add(Counted kind, std::int64_t delta) noexcept {
-  if (!enrolled) [[unlikely]]
-    enroll();
-  auto& c = counts.n[static_cast<unsigned>(kind)];
-  c.store(c.load(std::memory_order_relaxed) + delta, std::memory_order_relaxed);
+void enroll() noexcept {
+  thread_exit.armed = true;  // constructs it, so its destructor runs at this thread's exit
+  mine.enrolled = true;
+  std::lock_guard lock(registry().mutex);
+  registry().threads.push_back(&mine);
 }
+
+}  // namespace live_counts
 
 std::int64_t live(Counted kind) noexcept {
   const unsigned k = static_cast<unsigned>(kind);
-  Registry& r = registry();
+  live_counts::Registry& r = live_counts::registry();
   std::lock_guard lock(r.mutex);
   std::int64_t sum = r.gone[k].load(std::memory_order_relaxed);
-  for (ThreadCounts* t : r.threads) sum += t->n[k].load(std::memory_order_relaxed);
+  for (live_counts::ThreadCounts* t : r.threads) sum += t->n[k].load(std::memory_order_relaxed);
   return sum;
 }
 

@@ -7,14 +7,32 @@
 // into a shared total.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 
 namespace myrmex::scheduler::detail {
 
 enum class Counted : unsigned { envelope, process, behaviour, stack, kinds };
 
+namespace live_counts {
+// One thread's counts. Written only by the owner (relaxed load + store: no lock prefix), read by live().
+struct alignas(64) ThreadCounts {
+  std::atomic<std::int64_t> n[static_cast<unsigned>(Counted::kinds)]{};
+  bool enrolled = false;  // registered for live() and for the fold at thread exit
+};
+// Plain zero-initialised TLS (constinit, initial-exec): counting needs no lazy-init guard and no call.
+extern constinit thread_local ThreadCounts mine __attribute__((tls_model("initial-exec")));
+void enroll() noexcept;  // the first count of a thread
+}  // namespace live_counts
+
 // counted_add() adds `delta` (+1 made, -1 destroyed) to this thread's count of `kind` (any thread).
-void counted_add(Counted kind, std::int64_t delta) noexcept;
+inline void counted_add(Counted kind, std::int64_t delta) noexcept {
+  live_counts::ThreadCounts& t = live_counts::mine;
+  if (!t.enrolled) [[unlikely]]
+    live_counts::enroll();
+  std::atomic<std::int64_t>& c = t.n[static_cast<unsigned>(kind)];
+  c.store(c.load(std::memory_order_relaxed) + delta, std::memory_order_relaxed);
+}
 // live() is the number of `kind` objects alive in the OS process, all nodes together (any thread; exact
 // only while no thread is making or destroying one).
 std::int64_t live(Counted kind) noexcept;
