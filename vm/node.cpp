@@ -1,8 +1,5 @@
 #include "vm/node.h"
 
-#include <cstdio>
-#include <cstdlib>
-
 #include "vm/detail/node_impl.h"
 #include "vm/detail/process.h"
 
@@ -23,12 +20,7 @@ Pid Node::spawn_behaviour(std::unique_ptr<Behaviour> behaviour, const SpawnOptio
 }
 
 SendResult Node::send(Pid to, Message&& message) {
-  mailbox::Envelope* e = message.release();
-  if (!e) {
-    std::fprintf(stderr, "myrmex: Node::send() of an empty Message\n");
-    std::abort();
-  }
-  return detail::send_outside(impl_.get(), to, e);
+  return detail::send_outside(impl_.get(), to, detail::forwarded(message, "Node::send"));
 }
 
 void Node::exit(Pid target, Term reason) {

@@ -37,6 +37,15 @@ SendResult send_from(Process* self, Pid to, mailbox::Envelope* message) {
   return self->node.send(self, to, message);
 }
 
+mailbox::Envelope* forwarded(Message& message, const char* api) {
+  mailbox::Envelope* e = message.release();
+  if (!e) {
+    std::fprintf(stderr, "myrmex: %s() of an empty Message (already forwarded or moved from?)\n", api);
+    std::abort();
+  }
+  return e;
+}
+
 SendResult send_outside(NodeImpl* node, Pid to, mailbox::Envelope* message) {
   // Node::send() called by one of the node's own processes after all: let it block properly.
   Process* p = current_process();
@@ -67,13 +76,7 @@ Pid self() {
 
 SendResult send(Pid to, Message&& message) {
   detail::Process* self = detail::sending_process();
-  mailbox::Envelope* e = message.release();
-  if (!e) {
-    std::fprintf(stderr, "myrmex: send() of an empty Message by %s (already forwarded or moved from?)\n",
-                 self->pid.to_string().c_str());
-    std::abort();
-  }
-  return detail::send_from(self, to, e);
+  return detail::send_from(self, to, detail::forwarded(message, "send"));
 }
 
 Pid spawn_behaviour(std::unique_ptr<Behaviour> behaviour, const SpawnOptions& options) {

@@ -70,17 +70,10 @@ bool Mailbox::has_blocked_senders() const {
   return has_blocked_.load(std::memory_order_seq_cst);
 }
 
-std::vector<std::uint64_t> Mailbox::take_blocked_senders() {
+std::vector<std::uint64_t> Mailbox::take_blocked_senders(bool close) {
   if (!bounds_) return {};
   std::lock_guard lock(bounds_->blocked_mutex);
-  has_blocked_.store(false, std::memory_order_relaxed);
-  return std::exchange(bounds_->blocked, {});
-}
-
-std::vector<std::uint64_t> Mailbox::close_blocked_senders() {
-  if (!bounds_) return {};
-  std::lock_guard lock(bounds_->blocked_mutex);
-  bounds_->closed = true;
+  bounds_->closed |= close;
   has_blocked_.store(false, std::memory_order_relaxed);
   return std::exchange(bounds_->blocked, {});
 }

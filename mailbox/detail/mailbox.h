@@ -42,7 +42,7 @@ class Mailbox {
   std::size_t bound() const { return bounds_ ? bounds_->bound : 0; }
   Overflow policy() const { return bounds_ ? bounds_->policy : Overflow::block; }
   // add_blocked_sender() records a sender (by id) to wake once there is room. False once the owner has
-  // exited (close_blocked_senders()): nobody would wake it.
+  // exited (take_blocked_senders(true)): nobody would wake it.
   bool add_blocked_sender(std::uint64_t id);
 
   // ---- Owner only ----
@@ -55,11 +55,10 @@ class Mailbox {
   // take_after() unlinks and returns the message right after `pos`.
   Envelope* take_after(Position pos);
   // has_blocked_senders() tells, after the owner took a message, whether senders wait for room; then
-  // take_blocked_senders() hands them back to wake. close_blocked_senders() is the same when the owner
-  // exits, and refuses every later add_blocked_sender().
+  // take_blocked_senders() hands them back to wake. With `close` (the owner exits) every later
+  // add_blocked_sender() is refused.
   bool has_blocked_senders() const;
-  std::vector<std::uint64_t> take_blocked_senders();
-  std::vector<std::uint64_t> close_blocked_senders();
+  std::vector<std::uint64_t> take_blocked_senders(bool close = false);
 
   // The receive marker: mark() remembers the current end of the queue under `key`; marked(key) is the
   // position to scan from, or start() if the marker was made for another key or is gone.

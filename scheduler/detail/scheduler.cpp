@@ -243,13 +243,11 @@ void Scheduler::run_loop() {
     sigaltstack(&alt, nullptr);
   }
   // Seeded: from here on this thread runs only while it holds the node's turn.
-  if constexpr (kYieldPoints)
-    if (Systematic* c = group_.systematic_.get()) c->attach(index_);
+  if (Systematic* c = systematic()) c->attach(index_);
   group_.quiescence_->online(index_);
   while (Task* task = find_work()) run(task);
   group_.quiescence_->offline(index_);
-  if constexpr (kYieldPoints)
-    if (Systematic* c = group_.systematic_.get()) c->detach(index_);
+  if (Systematic* c = systematic()) c->detach(index_);
   if (!alt_stack.empty()) {
     alt.ss_flags = SS_DISABLE;
     sigaltstack(&alt, nullptr);
@@ -415,8 +413,9 @@ void Scheduler::fire_timers() {
   });
 }
 
-bool Scheduler::seeded() const {
-  return kYieldPoints && group_.systematic_ != nullptr;
+Systematic* Scheduler::systematic() const {
+  if constexpr (!kYieldPoints) return nullptr;
+  return group_.systematic_.get();
 }
 
 Task* Scheduler::find_work() {
@@ -502,8 +501,7 @@ void Scheduler::sleep() {
     if (group_.quiescence_->pending()) due = now_ms() + 1;
     // Seeded: a thread that blocks holding the turn would stop the node; it hands the turn on, and takes
     // it back once awake.
-    if constexpr (kYieldPoints)
-      if (Systematic* c = group_.systematic_.get()) c->block(index_);
+    if (Systematic* c = systematic()) c->block(index_);
     while (sleep_word_.load(std::memory_order_acquire) == 0 &&
            !group_.stopping_.load(std::memory_order_acquire)) {
       timespec ts{};
@@ -517,8 +515,7 @@ void Scheduler::sleep() {
       }
       futex_wait(sleep_word_, 0, timeout);
     }
-    if constexpr (kYieldPoints)
-      if (Systematic* c = group_.systematic_.get()) c->unblock(index_);
+    if (Systematic* c = systematic()) c->unblock(index_);
     group_.quiescence_->online(index_);
   }
   if (!leave_idle_list()) {
@@ -531,8 +528,7 @@ void Scheduler::sleep() {
 void Scheduler::wake() {
   // Seeded: eligible for the turn again. Before the store: were it after, the sleeper could wake, run,
   // and block again before this call, and then be handed the turn while blocked.
-  if constexpr (kYieldPoints)
-    if (Systematic* c = group_.systematic_.get()) c->woken(index_);
+  if (Systematic* c = systematic()) c->woken(index_);
   // release: the sleeper's acquire load sees everything the waker published before.
   sleep_word_.store(1, std::memory_order_release);
   futex_wake(sleep_word_);

@@ -97,9 +97,10 @@ class Scheduler {
   void finish_park(Task* task);
   void push_local(Task* task);
   void sleep();
-  // seeded() tells whether the node runs in the seeded mode (systematic.h); constant false without yield
-  // points.
-  bool seeded() const;
+  // systematic() is the node's seeded-mode controller (systematic.h), null when it does not run seeded;
+  // constant null without yield points, so the calls behind it compile away.
+  Systematic* systematic() const;
+  bool seeded() const { return systematic() != nullptr; }
   bool leave_idle_list();
   void become_spinning_done();
   void fire_timers();

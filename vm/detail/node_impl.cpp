@@ -51,7 +51,6 @@ class Owned {
   Owned(const Owned&) = delete;
   Owned& operator=(const Owned&) = delete;
   ~Owned() { mailbox::destroy(e_); }
-  mailbox::Envelope* get() const { return e_; }
   void handed_over() { e_ = nullptr; }
 
  private:
@@ -62,17 +61,19 @@ class Owned {
 
 SendResult NodeImpl::send(Process* sender, Pid to, mailbox::Envelope* e) {
   Owned message(e);
+  // delivered() pushes the message to `target` and wakes it; false when a bounded mailbox is full.
+  const auto delivered = [&](Process& target) {
+    if (!target.mailbox.push_user(e)) return false;
+    message.handed_over();
+    group.notify(target);
+    return true;
+  };
   if (sender) {
     // A process sending from its scheduler needs no reference until its next quiescent point, unless the
     // target's mailbox is bounded: a blocked sender parks, and a parked process may hold nothing.
     Process* target = table.lookup_local(to);
     if (!target) return SendResult::noproc;
-    if (target->mailbox.bound() == 0) {
-      target->mailbox.push_user(e);
-      message.handed_over();
-      group.notify(*target);
-      return SendResult::ok;
-    }
+    if (target->mailbox.bound() == 0 && delivered(*target)) return SendResult::ok;
   }
   Process* target = table.acquire(to);
   if (!target) return SendResult::noproc;
@@ -82,11 +83,7 @@ SendResult NodeImpl::send(Process* sender, Pid to, mailbox::Envelope* e) {
     ~Reference() { table.release(p); }  // also when an exit signal unwinds a blocked sender
   } hold{table, target};
   for (;;) {
-    if (target->mailbox.push_user(e)) {
-      message.handed_over();
-      group.notify(*target);
-      return SendResult::ok;
-    }
+    if (delivered(*target)) return SendResult::ok;
     switch (target->mailbox.policy()) {
       case Overflow::drop:
         return SendResult::dropped;
@@ -106,11 +103,7 @@ SendResult NodeImpl::send(Process* sender, Pid to, mailbox::Envelope* e) {
     // Register, then try once more: the owner may have made room before it saw us registered. A target
     // that exited since the check above refuses the registration (nobody would wake us).
     if (!target->mailbox.add_blocked_sender(sender->pid.value)) return SendResult::noproc;
-    if (target->mailbox.push_user(e)) {
-      message.handed_over();
-      group.notify(*target);
-      return SendResult::ok;
-    }
+    if (delivered(*target)) return SendResult::ok;
     sender->park();
     sender->charge(1);  // a blocked sender can still be killed: `message` and `hold` clean up
   }

@@ -277,7 +277,7 @@ void Process::fiber_ended(sd::FiberEnd how) noexcept {
   state.store(sd::TaskState::done, std::memory_order_release);
   sd::yield_point("exit.done.stored");
   // Senders blocked on our full mailbox must not wait for a process that is gone; later ones are refused.
-  wake_senders(mailbox.close_blocked_senders());
+  wake_senders(mailbox.take_blocked_senders(/*close=*/true));
   if (node.config.log_crashes && exit_reason_.kind() == Term::Kind::tuple &&
       exit_reason_.elements()[0].is_atom("exception")) {
     std::fprintf(stderr, "myrmex: process %s exited: %s\n", pid.to_string().c_str(),

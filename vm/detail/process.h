@@ -102,6 +102,10 @@ class Process final : public scheduler::detail::Task {
   Term exit_reason_;
 };
 
+// forwarded() takes the envelope out of a Message being forwarded by `api`, aborting with a message if it
+// is empty (forwarded or moved from already: a programming error).
+mailbox::Envelope* forwarded(Message& message, const char* api);
+
 // current_process() is the process running on the calling thread, or null.
 Process* current_process();
 // self_process() is current_process(), aborting with a message naming `api` when there is none.
