@@ -4,27 +4,27 @@
 
 #include <cstdlib>
 
-#include "scheduler/detail/live_counts.h"
-#include "scheduler/detail/object_pool.h"
+#include "memory/detail/live_counts.h"
+#include "memory/detail/object_pool.h"
 
 namespace myrmex::mailbox::detail {
 
-namespace sd = scheduler::detail;
+namespace md = memory::detail;
 
 // The pool aligns to 16; more than that goes to operator new.
 constexpr std::size_t kPoolAlignment = 16;
 
 void* allocate(std::size_t size, std::size_t alignment) {
   void* p = alignment > kPoolAlignment ? ::operator new(size, std::align_val_t(alignment))
-                                       : sd::pool_allocate(size);
-  sd::counted_add(sd::Counted::envelope, 1);
+                                       : md::pool_allocate(size);
+  md::counted_add(md::Counted::envelope, 1);
   return p;
 }
 
 void deallocate(void* p, std::size_t size, std::size_t alignment) noexcept {
-  sd::counted_add(sd::Counted::envelope, -1);
+  md::counted_add(md::Counted::envelope, -1);
   if (alignment > kPoolAlignment) return ::operator delete(p, size, std::align_val_t(alignment));
-  sd::pool_free(p, size);
+  md::pool_free(p, size);
 }
 
 std::string demangle(const std::type_info& type) {

@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "scheduler/detail/live_counts.h"
+#include "memory/detail/live_counts.h"
 
 namespace {
 
-namespace sd = myrmex::scheduler::detail;
+namespace md = myrmex::memory::detail;
 
 std::vector<std::string> leaks;
 
@@ -24,12 +24,12 @@ struct LeakCheck : doctest::IReporter {
   void test_case_start(const doctest::TestCaseData& tc) override { name_ = tc.m_name; }
   void test_case_reenter(const doctest::TestCaseData&) override {}
   void test_case_end(const doctest::CurrentTestCaseStats&) override {
-    for (unsigned k = 0; k < static_cast<unsigned>(sd::Counted::kinds); ++k) {
-      auto kind = static_cast<sd::Counted>(k);
+    for (unsigned k = 0; k < static_cast<unsigned>(md::Counted::kinds); ++k) {
+      auto kind = static_cast<md::Counted>(k);
       // Relative to the last case: a leak is reported once, by the case that made it.
-      std::int64_t now = sd::live(kind);
+      std::int64_t now = md::live(kind);
       if (now != baseline_[k]) {
-        leaks.push_back(name_ + ": " + std::to_string(now - baseline_[k]) + " " + sd::counted_name(kind) +
+        leaks.push_back(name_ + ": " + std::to_string(now - baseline_[k]) + " " + md::counted_name(kind) +
                         "(s) left alive");
         baseline_[k] = now;
       }
@@ -44,7 +44,7 @@ struct LeakCheck : doctest::IReporter {
 
  private:
   std::string name_;
-  std::int64_t baseline_[static_cast<unsigned>(sd::Counted::kinds)] = {};
+  std::int64_t baseline_[static_cast<unsigned>(md::Counted::kinds)] = {};
 };
 
 REGISTER_LISTENER("leak_check", 1, LeakCheck);

@@ -13,8 +13,8 @@
 #include <string>
 #include <thread>
 
+#include "memory/detail/live_counts.h"
 #include "scheduler/detail/fiber.h"
-#include "scheduler/detail/live_counts.h"
 #include "scheduler/detail/systematic.h"
 #include "scheduler/detail/yield_point.h"
 
@@ -63,20 +63,20 @@ bool wait_until(Pred pred, std::chrono::seconds limit = std::chrono::seconds(60)
 class LiveCounts {
  public:
   LiveCounts() {
-    for (unsigned k = 0; k < kKinds; ++k) at_[k] = scheduler::detail::live(static_cast<Kind>(k));
+    for (unsigned k = 0; k < kKinds; ++k) at_[k] = memory::detail::live(static_cast<Kind>(k));
   }
   std::string grown() const {
     std::string out;
     for (unsigned k = 0; k < kKinds; ++k) {
       auto kind = static_cast<Kind>(k);
-      std::int64_t d = scheduler::detail::live(kind) - at_[k];
-      if (d != 0) out += std::to_string(d) + " " + scheduler::detail::counted_name(kind) + "; ";
+      std::int64_t d = memory::detail::live(kind) - at_[k];
+      if (d != 0) out += std::to_string(d) + " " + memory::detail::counted_name(kind) + "; ";
     }
     return out;
   }
 
  private:
-  using Kind = scheduler::detail::Counted;
+  using Kind = memory::detail::Counted;
   static constexpr unsigned kKinds = static_cast<unsigned>(Kind::kinds);
   std::array<std::int64_t, kKinds> at_{};
 };

@@ -4,8 +4,8 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "scheduler/detail/live_counts.h"
-#include "scheduler/detail/object_pool.h"
+#include "memory/detail/live_counts.h"
+#include "memory/detail/object_pool.h"
 #include "vm/detail/node_impl.h"
 #include "vm/detail/process.h"
 
@@ -83,27 +83,27 @@ Pid spawn_behaviour(std::unique_ptr<Behaviour> behaviour, const SpawnOptions& op
   return detail::spawn(nullptr, nullptr, std::move(behaviour), options);
 }
 
-namespace sd = scheduler::detail;
+namespace md = memory::detail;
 
 void* Behaviour::operator new(std::size_t size) {
-  void* p = sd::pool_allocate(size);
-  sd::counted_add(sd::Counted::behaviour, 1);
+  void* p = md::pool_allocate(size);
+  md::counted_add(md::Counted::behaviour, 1);
   return p;
 }
 
 void* Behaviour::operator new(std::size_t size, std::align_val_t alignment) {
   void* p = ::operator new(size, alignment);
-  sd::counted_add(sd::Counted::behaviour, 1);
+  md::counted_add(md::Counted::behaviour, 1);
   return p;
 }
 
 void Behaviour::operator delete(void* p, std::size_t size) noexcept {
-  sd::counted_add(sd::Counted::behaviour, -1);
-  sd::pool_free(p, size);
+  md::counted_add(md::Counted::behaviour, -1);
+  md::pool_free(p, size);
 }
 
 void Behaviour::operator delete(void* p, std::size_t size, std::align_val_t alignment) noexcept {
-  sd::counted_add(sd::Counted::behaviour, -1);
+  md::counted_add(md::Counted::behaviour, -1);
   ::operator delete(p, size, alignment);
 }
 

@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "scheduler/detail/live_counts.h"
+#include "memory/detail/live_counts.h"
 
 namespace myrmex::scheduler::detail {
 
@@ -90,7 +90,7 @@ void StackPool::add_arena() {
 }
 
 Stack* StackPool::acquire(StackCache& cache) {
-  counted_add(Counted::stack, 1);
+  memory::detail::counted_add(memory::detail::Counted::stack, 1);
   if (Stack* s = cache.head) {
     cache.head = s->next_free;
     --cache.count;
@@ -105,7 +105,7 @@ Stack* StackPool::acquire(StackCache& cache) {
 }
 
 void StackPool::release(StackCache& cache, Stack* stack) {
-  counted_add(Counted::stack, -1);
+  memory::detail::counted_add(memory::detail::Counted::stack, -1);
   if (cache.count < kCacheLimit) {
     stack->next_free = cache.head;
     cache.head = stack;

@@ -10,14 +10,15 @@
 #include <exception>
 #include <typeinfo>
 
-#include "scheduler/detail/live_counts.h"
-#include "scheduler/detail/object_pool.h"
+#include "memory/detail/live_counts.h"
+#include "memory/detail/object_pool.h"
 #include "scheduler/detail/yield_point.h"
 #include "vm/detail/node_impl.h"
 
 namespace myrmex::vm::detail {
 
 namespace sd = scheduler::detail;
+namespace md = memory::detail;
 
 namespace {
 
@@ -224,14 +225,14 @@ void Process::stop_after_handler(Term reason) {
 }
 
 void* Process::operator new(std::size_t size) {
-  void* p = sd::pool_allocate(size);
-  sd::counted_add(sd::Counted::process, 1);
+  void* p = md::pool_allocate(size);
+  md::counted_add(md::Counted::process, 1);
   return p;
 }
 
 void Process::operator delete(void* p, std::size_t size) noexcept {
-  sd::counted_add(sd::Counted::process, -1);
-  sd::pool_free(p, size);
+  md::counted_add(md::Counted::process, -1);
+  md::pool_free(p, size);
 }
 
 sd::FiberEnd Process::run_fiber() noexcept {

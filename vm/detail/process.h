@@ -75,7 +75,7 @@ class Process final : public scheduler::detail::Task {
   // rare, so kept out of line.
   std::unique_ptr<std::function<void(const Term&)>> on_exit;
 
-  // Control blocks come from the small-object pool (see scheduler/detail/object_pool.h).
+  // Control blocks come from the small-object pool (see memory/detail/object_pool.h).
   static void* operator new(std::size_t size);
   static void operator delete(void* p, std::size_t size) noexcept;
 

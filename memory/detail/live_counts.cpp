@@ -1,10 +1,10 @@
-#include "scheduler/detail/live_counts.h"
+#include "memory/detail/live_counts.h"
 
 #include <array>
 #include <mutex>
 #include <vector>
 
-namespace myrmex::scheduler::detail {
+namespace myrmex::memory::detail {
 
 namespace live_counts {
 
@@ -76,4 +76,4 @@ const char* counted_name(Counted kind) noexcept {
   return "?";
 }
 
-}  // namespace myrmex::scheduler::detail
+}  // namespace myrmex::memory::detail

@@ -10,7 +10,7 @@
 #include <atomic>
 #include <cstdint>
 
-namespace myrmex::scheduler::detail {
+namespace myrmex::memory::detail {
 
 enum class Counted : unsigned { envelope, process, behaviour, stack, kinds };
 
@@ -39,4 +39,4 @@ std::int64_t live(Counted kind) noexcept;
 // counted_name() names a kind for reports ("envelope", ...).
 const char* counted_name(Counted kind) noexcept;
 
-}  // namespace myrmex::scheduler::detail
+}  // namespace myrmex::memory::detail

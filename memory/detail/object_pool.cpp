@@ -1,4 +1,4 @@
-#include "scheduler/detail/object_pool.h"
+#include "memory/detail/object_pool.h"
 
 #include <sys/mman.h>
 
@@ -14,7 +14,7 @@
 #define MYRMEX_POOL_BYPASS 1
 #endif
 
-namespace myrmex::scheduler::detail {
+namespace myrmex::memory::detail {
 
 #ifdef MYRMEX_POOL_BYPASS
 
@@ -159,4 +159,4 @@ void pool_free(void* p, std::size_t size) noexcept {
 
 #endif
 
-}  // namespace myrmex::scheduler::detail
+}  // namespace myrmex::memory::detail

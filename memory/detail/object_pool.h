@@ -19,11 +19,11 @@
 
 #include <cstddef>
 
-namespace myrmex::scheduler::detail {
+namespace myrmex::memory::detail {
 
 // pool_allocate() returns `size` bytes aligned to 16 (any thread).
 void* pool_allocate(std::size_t size);
 // pool_free() gives back memory from pool_allocate() of the same `size` (any thread).
 void pool_free(void* p, std::size_t size) noexcept;
 
-}  // namespace myrmex::scheduler::detail
+}  // namespace myrmex::memory::detail
