@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "vm/expected.h"
+#include "vm/monitors.h"
 #include "vm/pid.h"
 #include "vm/process.h"
 #include "vm/receive.h"
@@ -66,20 +67,41 @@ struct Reply<void> {
   Ref ref;
 };
 
-enum class CallError { noproc, timeout };
+// CallError says why a call() got no reply.
+struct CallError {
+  enum Kind {
+    noproc,   // the server was not alive when the call began
+    exited,   // the server ended before it replied; `reason` is its exit reason
+    timeout,  // no reply in time (the server may still be working on it)
+  };
+  Kind kind = timeout;
+  Term reason;  // exited: the server's exit reason; noproc: `noproc`; timeout: `timeout`
+  friend bool operator==(const CallError& e, Kind k) { return e.kind == k; }
+};
+
+namespace detail {
+// reply_to() queues `reply` for `to` if `to` still waits in call() for `ref` (its alias), else destroys
+// it; `self` is the replying process, already charged.
+SendResult reply_to(Process* self, Pid to, Ref ref, mailbox::Envelope* reply);
+}  // namespace detail
 
 // reply() answers a call() request with a value of its reply type (reply(request) for a void reply). It
-// may be called by any process that holds the request, later, after handle() returned. Process only;
+// may be called by any process that holds the request, later, after handle() returned. A reply to a caller
+// that gave up (timed out, or saw the server die) is dropped, never left in its mailbox (OTP 24's alias
+// semantics): SendResult::noproc then. Replies are never refused by a bounded mailbox. Process only;
 // charges.
 template <class Req, class R, class... T>
 SendResult reply(const RequestOf<Req, R>& request, T&&... value) {
   if constexpr (std::is_void_v<R>) {
     static_assert(sizeof...(T) == 0, "this request's reply_type is void: answer with reply(request)");
-    return send(request.from, Reply<void>{request.ref});
+    detail::Process* self = detail::sending_process();
+    return detail::reply_to(self, request.from, request.ref, mailbox::box(Reply<void>{request.ref}));
   } else {
     static_assert(sizeof...(T) == 1 && (std::is_constructible_v<R, T&&> && ...),
                   "reply(request, value): value must convert to the request's reply_type");
-    return send(request.from, Reply<R>{request.ref, R(std::forward<T>(value)...)});
+    detail::Process* self = detail::sending_process();
+    return detail::reply_to(self, request.from, request.ref,
+                            mailbox::box(Reply<R>{request.ref, R(std::forward<T>(value)...)}));
   }
 }
 
@@ -96,34 +118,74 @@ struct call_reply<reply_of_request, Req> {
 };
 template <class R, class Req>
 using call_reply_t = typename call_reply<R, Req>::type;
-struct MarkerGuard {
-  ~MarkerGuard() { clear_marker(); }
+// CallScope brackets one call(): a fresh reference that marks the mailbox (so the wait scans only what
+// came after it), serves as the caller's alias (replies must carry it) and names a monitor on the server
+// (so its death ends the wait). It ends them however the call ends, an exit unwinding through included.
+class CallScope {
+ public:
+  explicit CallScope(Pid server);
+  CallScope(const CallScope&) = delete;
+  CallScope& operator=(const CallScope&) = delete;
+  ~CallScope();
+  Ref ref() const { return ref_; }
+  // server_alive() is false when the server was dead as the call began (nothing to wait for).
+  bool server_alive() const { return alive_; }
+  // end() closes the alias and the monitor: nothing for this call is queued afterwards. True when
+  // something may have been queued already that the caller did not take (a Down, a late reply).
+  bool end();
+
+ private:
+  Process* self_;
+  Ref ref_;
+  bool alive_;
+  bool ended_ = false;
 };
+
+// flush_call() takes every Reply<Out> and Down for `ref` still queued after the marker.
+template <class Out>
+void flush_call(Ref ref) {
+  const auto reply = [ref](const Reply<Out>& r) { return r.ref == ref; };
+  const auto down = [ref](const Down& d) { return d.ref.value == ref.value; };
+  while (receive_marked(ref.value, when(reply, [](Reply<Out>&) { return true; }),
+                        when(down, [](Down&) { return true; }),
+                        after(std::chrono::milliseconds(0), [] { return false; }))) {
+  }
+}
 }  // namespace detail
 
 // call() sends Request<Req>{self(), ref, req} to `server` and waits for the reply carrying that ref; R is
-// the request type's reply_type unless given (call<R>). Costs O(1) whatever the caller's mailbox holds
-// (receive marker). Errors: noproc (dead server at send time), timeout. Process only; may park.
+// the request type's reply_type unless given (call<R>). The caller monitors the server meanwhile, so a
+// server that dies before replying ends the wait at once. Costs O(1) whatever the caller's mailbox holds
+// (receive marker), and leaves nothing behind in it: a reply that comes after the caller gave up is
+// dropped. Errors: noproc (the server was dead), exited (it died first; the error carries its exit
+// reason), timeout. Process only; may park.
 template <class R = detail::reply_of_request, class Req>
 Expected<detail::call_reply_t<R, std::remove_cvref_t<Req>>, CallError> call(
     Pid server, Req&& request, std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
   using Q = std::remove_cvref_t<Req>;
   using Out = detail::call_reply_t<R, Q>;
-  Ref ref = make_ref();
-  detail::MarkerGuard clear;  // also if an exit unwinds through the call
-  if (send(server, RequestOf<Q, Out>{self(), ref, std::forward<Req>(request)}) == SendResult::noproc)
-    return unexpected(CallError::noproc);
+  detail::CallScope scope(server);
+  if (!scope.server_alive()) return unexpected(CallError{CallError::noproc, atoms::noproc()});
+  const Ref ref = scope.ref();
+  send(server, RequestOf<Q, Out>{self(), ref, std::forward<Req>(request)});
+  // A server that died since the call began is seen by its Down, like one that dies later.
   const auto mine = [ref](const Reply<Out>& r) { return r.ref == ref; };
+  const auto down = [ref](const Down& d) { return d.ref.value == ref.value; };
+  std::optional<CallError> error;
+  const auto on_down = [&](Down& d) { error = CallError{CallError::exited, std::move(d.reason)}; };
+  const auto on_timeout = [&] { error = CallError{CallError::timeout, atoms::timeout()}; };
   if constexpr (std::is_void_v<Out>) {
-    bool replied = detail::receive_marked(ref.value, when(mine, [](Reply<Out>&) { return true; }),
-                                          after(timeout, [] { return false; }));
-    if (!replied) return unexpected(CallError::timeout);
+    detail::receive_marked(ref.value, when(mine, [](Reply<Out>&) {}), when(down, on_down),
+                           after(timeout, on_timeout));
+    if (scope.end() || error) detail::flush_call<Out>(ref);
+    if (error) return unexpected(std::move(*error));
     return {};
   } else {
     std::optional<Out> out;
     detail::receive_marked(ref.value, when(mine, [&](Reply<Out>& r) { out.emplace(std::move(r.value)); }),
-                           after(timeout, [] {}));
-    if (!out) return unexpected(CallError::timeout);
+                           when(down, on_down), after(timeout, on_timeout));
+    if (scope.end() || error) detail::flush_call<Out>(ref);
+    if (error) return unexpected(std::move(*error));
     return std::move(*out);
   }
 }

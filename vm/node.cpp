@@ -24,7 +24,7 @@ SendResult Node::send(Pid to, Message&& message) {
 }
 
 void Node::exit(Pid target, Term reason) {
-  impl_->exit_signal(Pid{}, target, std::move(reason));
+  detail::send_exit_signal(*impl_, Pid{}, target, reason);
 }
 
 Term Node::run_body(std::unique_ptr<detail::Body> body) {

@@ -21,10 +21,28 @@ namespace detail {
 
 Pid spawn(NodeImpl* node, std::unique_ptr<Body> body, std::unique_ptr<Behaviour> behaviour,
           const SpawnOptions& options) {
-  if (node) return node->spawn(std::move(body), std::move(behaviour), options);
+  if (node) {
+    if (options.link) {
+      std::fprintf(stderr, "myrmex: SpawnOptions::link needs a calling process (Node::spawn_opt has none)\n");
+      std::abort();
+    }
+    return node->spawn(std::move(body), std::move(behaviour), options);
+  }
   Process& self = self_process("spawn");
   self.charge(kSpawnCost);
-  return self.node.spawn(std::move(body), std::move(behaviour), options);
+  Process* child = self.node.create(std::move(body), std::move(behaviour), options);
+  if (options.link) link_unpublished(self, *child);
+  return self.node.start(child);
+}
+
+std::pair<Pid, MonitorRef> spawn_monitored(std::unique_ptr<Body> body, std::unique_ptr<Behaviour> behaviour,
+                                           const SpawnOptions& options) {
+  Process& self = self_process("spawn_monitor");
+  self.charge(kSpawnCost);
+  Process* child = self.node.create(std::move(body), std::move(behaviour), options);
+  if (options.link) link_unpublished(self, *child);
+  MonitorRef ref{monitor_unpublished(self, *child)};
+  return {self.node.start(child), ref};
 }
 
 Process* sending_process() {
@@ -55,10 +73,6 @@ SendResult send_outside(NodeImpl* node, Pid to, mailbox::Envelope* message) {
 mailbox::Envelope* receive(const Matcher& matcher, int& which, std::int64_t timeout_ms,
                            std::uint64_t marker) {
   return self_process("receive").receive(matcher, which, timeout_ms, marker);
-}
-
-void clear_marker() {
-  self_process("call").mailbox.clear_mark();
 }
 
 void run_blocking(std::function<void()> job) {
@@ -119,7 +133,7 @@ void exit(Term reason) {
 void exit(Pid target, Term reason) {
   detail::Process& self = detail::self_process("exit");
   self.charge(kSendCost);
-  self.node.exit_signal(self.pid, target, std::move(reason));
+  send_exit_signal(self.node, self.pid, target, reason);
   // A signal to ourselves takes effect now, not at some later charge point.
   if (target == self.pid) self.charge(0);
 }

@@ -22,12 +22,16 @@
 #include <memory>
 #include <new>
 #include <optional>
+#include <string>
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "mailbox/message.h"
 #include "vm/expected.h"
+#include "vm/links.h"
+#include "vm/monitors.h"
 #include "vm/pid.h"
 #include "vm/term.h"
 
@@ -43,6 +47,8 @@ struct SpawnOptions {
   // mailbox; `overflow` says what happens to one more. System signals are never bounded.
   std::size_t mailbox_bound = 0;
   Overflow overflow = Overflow::block;
+  // Link the new process to the caller before it can run (spawn_link()). Process only.
+  bool link = false;
 };
 
 enum class ProcessStatus { running, runnable, waiting, exiting };
@@ -58,6 +64,11 @@ struct ProcessInfo {
   bool holds_stack = false;           // false for a behaviour-style process idle at its top level
   std::uint32_t migrations = 0;       // times it resumed on another scheduler
   std::size_t mailbox_bound = 0;
+  std::vector<Pid> links;
+  std::vector<Pid> monitors;      // the processes it monitors (one entry per monitor)
+  std::vector<Pid> monitored_by;  // the processes monitoring it (one entry per monitor)
+  bool trap_exit = false;
+  std::string registered_name;  // empty: none (registry/)
 };
 
 // Behaviour is a process kept as a heap object: handle() runs once per user message, in arrival order.
@@ -138,6 +149,9 @@ class Process;
 // Entry points behind the templates. `node` null means the calling process's node.
 Pid spawn(NodeImpl* node, std::unique_ptr<Body> body, std::unique_ptr<Behaviour> behaviour,
           const SpawnOptions& options);
+// spawn_monitored() spawns from the calling process with a monitor set before the child can run.
+std::pair<Pid, MonitorRef> spawn_monitored(std::unique_ptr<Body> body, std::unique_ptr<Behaviour> behaviour,
+                                           const SpawnOptions& options);
 // sending_process() is the calling process, charged for one send. It is called before the message is
 // boxed: an exit signal that takes effect here unwinds with nothing allocated yet.
 Process* sending_process();
@@ -171,7 +185,26 @@ Pid spawn_opt(const SpawnOptions& options, F&& f, Args&&... args) {
                        options);
 }
 
-// spawn_behaviour() starts a behaviour-style process (see Behaviour). Process only; charges.
+// spawn_link() is spawn() with the new process linked to the caller before it can run (so it never runs
+// unlinked). Process only; charges.
+template <class F, class... Args>
+Pid spawn_link(F&& f, Args&&... args) {
+  SpawnOptions options;
+  options.link = true;
+  return detail::spawn(nullptr, detail::make_body(std::forward<F>(f), std::forward<Args>(args)...), nullptr,
+                       options);
+}
+
+// spawn_monitor() is spawn() with the caller monitoring the new process from before it can run; returns
+// the PID and the monitor. Process only; charges.
+template <class F, class... Args>
+std::pair<Pid, MonitorRef> spawn_monitor(F&& f, Args&&... args) {
+  return detail::spawn_monitored(detail::make_body(std::forward<F>(f), std::forward<Args>(args)...), nullptr,
+                                 {});
+}
+
+// spawn_behaviour() starts a behaviour-style process (see Behaviour); SpawnOptions::link links it.
+// Process only; charges.
 Pid spawn_behaviour(std::unique_ptr<Behaviour> behaviour, const SpawnOptions& options = {});
 
 // send() moves `message` to `to`'s mailbox. To a dead PID it does nothing (SendResult::noproc), as in

@@ -51,7 +51,6 @@ struct Matcher {
 // clause), or nullptr after `timeout_ms` (negative: never). `marker` non-zero starts the scan at the
 // mailbox position marked by make_ref() for that reference.
 mailbox::Envelope* receive(const Matcher& matcher, int& which, std::int64_t timeout_ms, std::uint64_t marker);
-void clear_marker();
 
 // Handler traits: the message type a handler takes.
 template <class F>

@@ -39,6 +39,11 @@ bool Mailbox::push_user(Envelope* e) {
   return true;
 }
 
+void Mailbox::push_user_unbounded(Envelope* e) {
+  pushed_.fetch_add(1, std::memory_order_relaxed);
+  user_.push(e);
+}
+
 void Mailbox::push_system(Envelope* e) {
   system_.push(e);
   // release: a reader that sees the count also sees the pushed signal.

@@ -30,6 +30,9 @@ class Mailbox {
   // push_user() enqueues `e` unless the mailbox is bounded and full (then it returns false and `e` is
   // still the caller's).
   bool push_user(Envelope* e);
+  // push_user_unbounded() enqueues `e` past any bound: a message the runtime owes the owner (an Exit, a
+  // Down, a call's reply) is never refused or dropped.
+  void push_user_unbounded(Envelope* e);
   // push_system() enqueues a system signal. Never refused.
   void push_system(Envelope* e);
   // has_system() is cheap enough for every charge point.

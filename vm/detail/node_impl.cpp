@@ -28,17 +28,39 @@ NodeImpl::NodeImpl(const NodeConfig& c)
 
 NodeImpl::~NodeImpl() {
   stop();
+  for (auto& e : extensions) delete e.load(std::memory_order_acquire);
+}
+
+Process* NodeImpl::create(std::unique_ptr<Body> body, std::unique_ptr<Behaviour> behaviour,
+                          const SpawnOptions& options) {
+  Pid pid = table.reserve();
+  auto* p = new Process(*this, pid, std::move(body), std::move(behaviour));
+  p->mailbox.set_bound(options.mailbox_bound, options.overflow);
+  return p;
+}
+
+Pid NodeImpl::start(Process* p) {
+  const Pid pid = p->pid;  // `p` may run, and end, as soon as it is submitted
+  table.publish(pid, p);
+  group.submit(*p, false);
+  return pid;
 }
 
 Pid NodeImpl::spawn(std::unique_ptr<Body> body, std::unique_ptr<Behaviour> behaviour,
                     const SpawnOptions& options, std::function<void(const Term&)> on_exit) {
-  Pid pid = table.reserve();
-  auto* p = new Process(*this, pid, std::move(body), std::move(behaviour));
-  p->mailbox.set_bound(options.mailbox_bound, options.overflow);
+  Process* p = create(std::move(body), std::move(behaviour), options);
   if (on_exit) p->on_exit = std::make_unique<std::function<void(const Term&)>>(std::move(on_exit));
-  table.publish(pid, p);
-  group.submit(*p, false);
-  return pid;
+  return start(p);
+}
+
+NodeExtension& extension(NodeImpl& node, int id, NodeExtension* (*make)(NodeImpl&)) {
+  std::atomic<NodeExtension*>& slot = node.extensions[id];
+  if (NodeExtension* e = slot.load(std::memory_order_acquire)) return *e;
+  std::lock_guard lock(node.extensions_mutex);
+  if (NodeExtension* e = slot.load(std::memory_order_relaxed)) return *e;
+  NodeExtension* e = make(node);
+  slot.store(e, std::memory_order_release);
+  return *e;
 }
 
 namespace {
@@ -119,18 +141,13 @@ void NodeImpl::wait_outside() {
   std::this_thread::sleep_for(std::chrono::microseconds(50));
 }
 
-void NodeImpl::exit_signal(Pid from, Pid to, Term reason) {
-  Process* target = table.acquire(to);
-  if (!target) return;
-  target->mailbox.push_system(mailbox::box(ExitSignal{from, std::move(reason)}));
-  group.notify(*target);
-  table.release(target);
-}
-
 bool NodeImpl::alive(Pid pid) {
   Process* p = table.acquire(pid);
-  if (p) table.release(p);
-  return p != nullptr;
+  if (!p) return false;
+  // An ending process is dead already: its Exits and Downs may be out before it is retired.
+  const bool ending = p->state.load(std::memory_order_acquire) == sd::TaskState::done;
+  table.release(p);
+  return !ending;
 }
 
 std::optional<ProcessInfo> NodeImpl::info(Pid pid) {
@@ -160,6 +177,12 @@ std::optional<ProcessInfo> NodeImpl::info(Pid pid) {
   info.memory = sizeof(Process) + (info.holds_stack ? group.stacks().stack_size() : 0);
   info.migrations = p->migrations.load(std::memory_order_relaxed);
   info.mailbox_bound = p->mailbox.bound();
+  RelationsSnapshot r = snapshot(*p);
+  info.links = std::move(r.links);
+  info.monitors = std::move(r.monitors);
+  info.monitored_by = std::move(r.monitored_by);
+  info.trap_exit = r.trap_exit;
+  info.registered_name = std::move(r.attachment);
   table.release(p);
   return info;
 }
@@ -182,7 +205,7 @@ void NodeImpl::stop() {
   while (table.live() > 0) {
     lock.unlock();
     table.for_each_live([this](Process& p) {
-      p.mailbox.push_system(mailbox::box(ExitSignal{Pid{}, atoms::kill()}));
+      p.mailbox.push_system(mailbox::box(ExitSignal{atoms::killed(), /*untrappable=*/true}));
       group.notify(p);
     });
     lock.lock();

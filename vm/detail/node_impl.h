@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "scheduler/detail/scheduler.h"
+#include "vm/detail/extension.h"
 #include "vm/detail/node_slots.h"
 #include "vm/detail/process_table.h"
 #include "vm/node.h"
@@ -23,9 +24,12 @@ class NodeImpl {
 
   Pid spawn(std::unique_ptr<Body> body, std::unique_ptr<Behaviour> behaviour, const SpawnOptions& options,
             std::function<void(const Term&)> on_exit = nullptr);
+  // create() makes a process that nobody can reach yet (so links and monitors can be set on it first);
+  // start() publishes it and makes it runnable.
+  Process* create(std::unique_ptr<Body> body, std::unique_ptr<Behaviour> behaviour, const SpawnOptions& options);
+  Pid start(Process* p);
   // send() delivers `e` (taking ownership); `sender` is the calling process or null.
   SendResult send(Process* sender, Pid to, mailbox::Envelope* e);
-  void exit_signal(Pid from, Pid to, Term reason);
   std::optional<ProcessInfo> info(Pid pid);
   bool alive(Pid pid);
   void stop();
@@ -37,6 +41,9 @@ class NodeImpl {
   ProcessTable table;
   scheduler::detail::SchedulerGroup group;
   std::atomic<std::uint64_t> next_ref{1};
+  // The extensions of the libraries above vm/ (vm/detail/extension.h); destroyed after stop().
+  std::atomic<NodeExtension*> extensions[kMaxExtensions] = {};
+  std::mutex extensions_mutex;
 
  private:
   // wait_outside() waits a little for room in a full mailbox, for a sender that is not a process of ours.

@@ -107,9 +107,8 @@ void Process::handle_signals() {
   while (mailbox::Envelope* e = mailbox.pop_system()) {
     Message m(e);
     if (auto* s = m.get<ExitSignal>()) {
-      if (s->reason.is_atom("normal") && s->from != pid) continue;  // exit(Pid, normal) is ignored
-      killed_ = s->reason.is_atom("kill");
-      pending_exit_ = std::make_unique<Term>(killed_ ? atoms::killed() : s->reason);
+      killed_ = s->untrappable;
+      pending_exit_ = std::make_unique<Term>(s->reason);
       throw ExitUnwind{*pending_exit_};
     }
   }
@@ -279,6 +278,9 @@ void Process::fiber_ended(sd::FiberEnd how) noexcept {
   sd::yield_point("exit.done.stored");
   // Senders blocked on our full mailbox must not wait for a process that is gone; later ones are refused.
   wake_senders(mailbox.take_blocked_senders(/*close=*/true));
+  // Our name goes, then our links and monitors fire: everything we sent is queued before our Exits and
+  // Downs, and their receivers see us dead.
+  tear_down(*this, exit_reason_);
   if (node.config.log_crashes && exit_reason_.kind() == Term::Kind::tuple &&
       exit_reason_.elements()[0].is_atom("exception")) {
     std::fprintf(stderr, "myrmex: process %s exited: %s\n", pid.to_string().c_str(),

@@ -10,6 +10,9 @@
 
 #include "mailbox/detail/mailbox.h"
 #include "scheduler/detail/scheduler.h"
+#include "vm/detail/extension.h"
+#include "vm/detail/relations.h"
+#include "vm/detail/signal_lock.h"
 #include "vm/process.h"
 #include "vm/term.h"
 
@@ -17,10 +20,12 @@ namespace myrmex::vm::detail {
 
 class NodeImpl;
 
-// ExitSignal travels in the system queue (Erlang's exit signal).
+// ExitSignal travels in the system queue and ends the process: its sender already applied the exit-signal
+// table (vm/links.h) to the receiver as it was then, under its signal lock. `untrappable`: exit(pid, kill),
+// which ends it without terminate().
 struct ExitSignal {
-  Pid from;
   Term reason;
+  bool untrappable = false;
 };
 
 class Process final : public scheduler::detail::Task {
@@ -74,6 +79,18 @@ class Process final : public scheduler::detail::Task {
   // Called once with the exit reason after the process is gone (Node::run()). Set before publishing;
   // rare, so kept out of line.
   std::unique_ptr<std::function<void(const Term&)>> on_exit;
+
+  // ---- Guarded by signal_lock (see vm/detail/relations.h) ----
+  SignalLock signal_lock;
+  bool trap_exit = false;  // written by the process itself
+  bool closed = false;     // the process is ending: no new link, monitor or attachment
+  std::unique_ptr<Relations> relations;  // made on the first link, monitor or call
+  ProcessAttachment* attachment = nullptr;
+  // relations_locked() is `relations`, made if need be (signal_lock held).
+  Relations& relations_locked() {
+    if (!relations) relations = std::make_unique<Relations>();
+    return *relations;
+  }
 
   // Control blocks come from the small-object pool (see memory/detail/object_pool.h).
   static void* operator new(std::size_t size);

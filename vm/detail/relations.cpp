@@ -1,0 +1,370 @@
+#include "vm/detail/relations.h"
+
+#include <mutex>
+
+#include "memory/detail/object_pool.h"
+#include "vm/detail/node_impl.h"
+#include "vm/detail/process.h"
+#include "vm/links.h"
+#include "vm/monitors.h"
+
+namespace myrmex::vm::detail {
+
+namespace {
+
+using Guard = std::lock_guard<SignalLock>;
+
+// Held is a process found by PID, with a reference held for the scope.
+class Held {
+ public:
+  Held(NodeImpl& node, Pid pid) : node_(node), p_(node.table.acquire(pid)) {}
+  Held(const Held&) = delete;
+  Held& operator=(const Held&) = delete;
+  ~Held() {
+    if (p_) node_.table.release(p_);
+  }
+  explicit operator bool() const { return p_ != nullptr; }
+  Process* operator->() const { return p_; }
+  Process& operator*() const { return *p_; }
+
+ private:
+  NodeImpl& node_;
+  Process* p_;
+};
+
+// take_exit_signal() applies the exit-signal table (vm/links.h) to `to` as it is now; `to`'s lock is held.
+// True when `to` must be woken.
+bool take_exit_signal(Process& to, Pid from, const Term& reason, bool from_link) {
+  if (to.closed) return false;  // it is ending already
+  const bool untrappable = !from_link && reason == atoms::kill();
+  if (!untrappable && to.trap_exit) {
+    to.mailbox.push_user_unbounded(mailbox::box(Exit{from, reason}));
+    return true;
+  }
+  // `normal` ends nobody, except a process that sent it to itself with exit(self(), normal).
+  if (reason == atoms::normal() && (from_link || from != to.pid)) return false;
+  to.mailbox.push_system(mailbox::box(ExitSignal{untrappable ? atoms::killed() : reason, untrappable}));
+  return true;
+}
+
+// queue_down() queues the Down for `n` if the monitor is still active, taking it out of the watcher's index.
+// `watcher`'s lock is held. True when it was queued.
+bool queue_down(Process& watcher, MonitorNode* n, Pid pid, const Term& reason) {
+  if (watcher.closed || !watcher.relations) return false;
+  Relations& r = *watcher.relations;
+  if (r.call_monitor == n) {
+    r.call_monitor = nullptr;
+  } else {
+    auto it = r.monitors.find(n->ref);
+    if (it == r.monitors.end() || it->second != n) return false;  // demonitored
+    r.monitors.erase(it);
+  }
+  watcher.mailbox.push_user_unbounded(mailbox::box(Down{MonitorRef{n->ref}, pid, reason, n->name}));
+  return true;
+}
+
+// attach_to_target() puts `n` in its target's monitored-by list; false if the target is dead or ending.
+bool attach_to_target(NodeImpl& node, MonitorNode* n) {
+  Held t(node, n->target);
+  if (!t) return false;
+  Guard g(t->signal_lock);
+  if (t->closed) return false;
+  t->relations_locked().push_monitored_by(n);
+  return true;
+}
+
+// detach_from_target() is the target's half of stopping a monitor already taken out of its watcher's index.
+void detach_from_target(NodeImpl& node, Pid target, MonitorNode* n) {
+  bool ours = false;
+  {
+    Held t(node, target);
+    if (!t) return;  // its exit has run to the end, and freed `n`
+    Guard g(t->signal_lock);
+    if (!t->closed) {
+      t->relations->erase_monitored_by(n);
+      ours = true;
+    }  // else its exit holds the list, and frees `n` once it has looked at it
+  }
+  if (ours) delete n;
+}
+
+// fire_now() is a monitor whose target was gone when it was set: its Down is queued at once.
+void fire_now(Process& self, MonitorNode* n) {
+  {
+    Guard g(self.signal_lock);
+    queue_down(self, n, n->target, atoms::noproc());
+  }
+  delete n;
+}
+
+MonitorNode* new_monitor(Process& self, Pid target, std::string name) {
+  auto* n = new MonitorNode;
+  n->ref = self.node.next_ref.fetch_add(1, std::memory_order_relaxed);
+  n->watcher = self.pid;
+  n->target = target;
+  n->name = std::move(name);
+  return n;
+}
+
+}  // namespace
+
+void* MonitorNode::operator new(std::size_t size) {
+  return memory::detail::pool_allocate(size);
+}
+
+void MonitorNode::operator delete(void* p, std::size_t size) noexcept {
+  memory::detail::pool_free(p, size);
+}
+
+void Relations::push_monitored_by(MonitorNode* n) {
+  n->prev = nullptr;
+  n->next = monitored_by;
+  if (monitored_by) monitored_by->prev = n;
+  monitored_by = n;
+  ++monitored_by_count;
+}
+
+void Relations::erase_monitored_by(MonitorNode* n) {
+  if (n->prev) {
+    n->prev->next = n->next;
+  } else {
+    monitored_by = n->next;
+  }
+  if (n->next) n->next->prev = n->prev;
+  --monitored_by_count;
+}
+
+bool link(Process& self, Pid other) {
+  if (other == self.pid) return true;
+  {
+    Guard g(self.signal_lock);
+    if (!self.relations_locked().links.insert(other).second) return true;  // linked already
+  }
+  bool linked = false;
+  {
+    Held t(self.node, other);
+    if (t) {
+      Guard g(t->signal_lock);
+      if (!t->closed) {
+        t->relations_locked().links.insert(self.pid);
+        linked = true;
+      }
+    }
+  }
+  if (!linked) {
+    Guard g(self.signal_lock);
+    self.relations->links.erase(other);
+  }
+  return linked;
+}
+
+void unlink(Process& self, Pid other) {
+  {
+    Guard g(self.signal_lock);
+    if (self.relations) self.relations->links.erase(other);
+  }
+  Held t(self.node, other);
+  if (!t) return;
+  Guard g(t->signal_lock);
+  if (t->relations) t->relations->links.erase(self.pid);
+}
+
+std::uint64_t monitor(Process& self, Pid target, std::string name) {
+  MonitorNode* n = new_monitor(self, target, std::move(name));
+  const std::uint64_t ref = n->ref;
+  {
+    Guard g(self.signal_lock);
+    self.relations_locked().monitors.emplace(ref, n);
+  }
+  if (!attach_to_target(self.node, n)) fire_now(self, n);
+  return ref;
+}
+
+bool demonitor(Process& self, std::uint64_t ref) {
+  MonitorNode* n = nullptr;
+  Pid target;
+  {
+    Guard g(self.signal_lock);
+    if (!self.relations) return false;
+    auto it = self.relations->monitors.find(ref);
+    if (it == self.relations->monitors.end()) return false;
+    n = it->second;
+    target = n->target;
+    self.relations->monitors.erase(it);
+  }
+  detach_from_target(self.node, target, n);
+  return true;
+}
+
+bool begin_call(Process& self, std::uint64_t ref, Pid server) {
+  auto* n = new MonitorNode;
+  n->ref = ref;
+  n->watcher = self.pid;
+  n->target = server;
+  {
+    Guard g(self.signal_lock);
+    Relations& r = self.relations_locked();
+    r.call_ref = ref;
+    r.call_monitor = n;
+  }
+  if (attach_to_target(self.node, n)) return true;
+  {
+    Guard g(self.signal_lock);
+    self.relations->call_ref = 0;
+    self.relations->call_monitor = nullptr;
+  }
+  delete n;
+  return false;
+}
+
+bool end_call(Process& self) {
+  MonitorNode* n = nullptr;
+  Pid server;
+  {
+    Guard g(self.signal_lock);
+    Relations& r = *self.relations;
+    r.call_ref = 0;  // from here on replies for it are dropped
+    n = std::exchange(r.call_monitor, nullptr);
+    if (n) server = n->target;
+  }
+  if (n) detach_from_target(self.node, server, n);
+  return n != nullptr;
+}
+
+void link_unpublished(Process& self, Process& child) {
+  {
+    Guard g(child.signal_lock);
+    child.relations_locked().links.insert(self.pid);
+  }
+  Guard g(self.signal_lock);
+  self.relations_locked().links.insert(child.pid);
+}
+
+std::uint64_t monitor_unpublished(Process& self, Process& child) {
+  MonitorNode* n = new_monitor(self, child.pid, {});
+  {
+    Guard g(child.signal_lock);
+    child.relations_locked().push_monitored_by(n);
+  }
+  Guard g(self.signal_lock);
+  self.relations_locked().monitors.emplace(n->ref, n);
+  return n->ref;
+}
+
+void send_exit_signal(NodeImpl& node, Pid from, Pid to, const Term& reason) {
+  Held t(node, to);
+  if (!t) return;
+  bool wake;
+  {
+    Guard g(t->signal_lock);
+    wake = take_exit_signal(*t, from, reason, /*from_link=*/false);
+  }
+  if (wake) node.group.notify(*t);
+}
+
+bool send_reply(NodeImpl& node, Pid to, std::uint64_t ref, mailbox::Envelope* reply) {
+  bool queued = false;
+  {
+    Held t(node, to);
+    if (t) {
+      {
+        Guard g(t->signal_lock);
+        if (t->relations && t->relations->call_ref == ref) {
+          t->mailbox.push_user_unbounded(reply);
+          queued = true;
+        }
+      }
+      if (queued) node.group.notify(*t);
+    }
+  }
+  if (!queued) mailbox::destroy(reply);  // the caller gave up (OTP 24's alias semantics)
+  return queued;
+}
+
+void tear_down(Process& p, const Term& reason) {
+  NodeImpl& node = p.node;
+  ProcessAttachment* attachment;
+  std::unordered_set<Pid> links;
+  MonitorNode* monitored_by = nullptr;
+  std::vector<std::pair<Pid, MonitorNode*>> held;  // (target, node) of the monitors p holds
+  {
+    Guard g(p.signal_lock);
+    p.closed = true;
+    attachment = std::exchange(p.attachment, nullptr);
+    if (p.relations) {
+      Relations& r = *p.relations;
+      links.swap(r.links);
+      monitored_by = std::exchange(r.monitored_by, nullptr);
+      r.monitored_by_count = 0;
+      if (r.call_monitor) r.monitors.emplace(r.call_ref, std::exchange(r.call_monitor, nullptr));
+      for (auto& [ref, n] : r.monitors) held.emplace_back(n->target, n);
+      r.monitors.clear();
+      r.call_ref = 0;
+    }
+  }
+  // The name goes first: whoever gets an Exit or a Down for p finds it free.
+  if (attachment) attachment->process_exiting(p.pid);
+  for (Pid other : links) {
+    Held t(node, other);
+    if (!t) continue;
+    bool wake = false;
+    {
+      Guard g(t->signal_lock);
+      // Only the side that erases the link delivers: an unlink() that got there first means no signal.
+      if (t->relations && t->relations->links.erase(p.pid))
+        wake = take_exit_signal(*t, p.pid, reason, /*from_link=*/true);
+    }
+    if (wake) node.group.notify(*t);
+  }
+  while (MonitorNode* n = monitored_by) {
+    monitored_by = n->next;
+    {
+      Held w(node, n->watcher);
+      if (w) {
+        bool wake;
+        {
+          Guard g(w->signal_lock);
+          wake = queue_down(*w, n, p.pid, reason);
+        }
+        if (wake) node.group.notify(*w);
+      }
+    }
+    delete n;
+  }
+  for (auto [target, n] : held) detach_from_target(node, target, n);
+}
+
+RelationsSnapshot snapshot(Process& p) {
+  RelationsSnapshot s;
+  Guard g(p.signal_lock);
+  s.trap_exit = p.trap_exit;
+  if (p.attachment) s.attachment = p.attachment->describe();
+  if (!p.relations) return s;
+  const Relations& r = *p.relations;
+  s.links.assign(r.links.begin(), r.links.end());
+  for (const auto& [ref, n] : r.monitors) s.monitors.push_back(n->target);
+  if (r.call_monitor) s.monitors.push_back(r.call_monitor->target);
+  for (const MonitorNode* n = r.monitored_by; n; n = n->next) s.monitored_by.push_back(n->watcher);
+  return s;
+}
+
+AttachResult attach(NodeImpl& node, Pid pid, ProcessAttachment* a) {
+  Held t(node, pid);
+  if (!t) return AttachResult::noproc;
+  Guard g(t->signal_lock);
+  if (t->closed) return AttachResult::noproc;
+  if (t->attachment) return AttachResult::taken;
+  t->attachment = a;
+  return AttachResult::attached;
+}
+
+bool detach(NodeImpl& node, Pid pid, ProcessAttachment* a) {
+  Held t(node, pid);
+  if (!t) return false;
+  Guard g(t->signal_lock);
+  if (t->attachment != a) return false;
+  t->attachment = nullptr;
+  return true;
+}
+
+}  // namespace myrmex::vm::detail

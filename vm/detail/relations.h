@@ -1,0 +1,103 @@
+// Relations: a process's links and monitors, and the protocol that keeps both ends consistent.
+//
+// Internal to myrmex. Every field here is guarded by the owning process's SignalLock
+// (vm/detail/signal_lock.h), and a lock is held alone: no code holds two processes' locks at once, so
+// there is no lock order to get wrong.
+//
+// Links. A link is an entry on each side. link(A, B) inserts B into A's set first, then A into B's unless
+// B is exiting (then it takes B back out: noproc). A process that ends first closes itself (no new links,
+// monitors or attachments), then for each PID in its set locks that process and erases itself from its
+// set: only the one who erases delivers, so unlink(), which erases its own side first, stops any signal
+// from the old link.
+//
+// Monitors. One MonitorNode per monitor, shared by both ends. The watcher's index (its map by reference,
+// or its call slot) says whether the monitor is active: whoever takes the node out of the index, under the
+// watcher's lock, decides, either the target's exit (it queues the Down) or demonitor() (no Down ever).
+// The node sits in the target's monitored-by list until whoever takes it out of that list frees it:
+// demonitor() while the target is not exiting, else the target's exit, which took the whole list.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "mailbox/message.h"
+#include "vm/pid.h"
+#include "vm/term.h"
+
+namespace myrmex::vm::detail {
+
+class NodeImpl;
+class Process;
+
+struct MonitorNode {
+  MonitorNode* prev = nullptr;  // in the target's monitored-by list
+  MonitorNode* next = nullptr;
+  std::uint64_t ref = 0;
+  Pid watcher;
+  Pid target;
+  std::string name;  // set on a registered name: the Down names it
+
+  static void* operator new(std::size_t size);
+  static void operator delete(void* p, std::size_t size) noexcept;
+};
+
+struct Relations {
+  std::unordered_set<Pid> links;
+  // The monitors this process holds, by reference (call()'s own is in call_monitor instead).
+  std::unordered_map<std::uint64_t, MonitorNode*> monitors;
+  // The running call(): its reference (the alias replies must carry, and its monitor's), and the monitor
+  // on the server. 0 and null outside a call.
+  std::uint64_t call_ref = 0;
+  MonitorNode* call_monitor = nullptr;
+  // The monitors on this process.
+  MonitorNode* monitored_by = nullptr;
+  std::size_t monitored_by_count = 0;
+
+  void push_monitored_by(MonitorNode* n);
+  void erase_monitored_by(MonitorNode* n);
+};
+
+// ---- Called by the process itself (`self`) ----
+// link() returns false when `other` is dead (nothing is left linked).
+bool link(Process& self, Pid other);
+void unlink(Process& self, Pid other);
+// monitor() starts a monitor on `target` (Pid{} means none: a Down with noproc at once, naming `name`).
+std::uint64_t monitor(Process& self, Pid target, std::string name);
+// demonitor() returns whether the monitor was active.
+bool demonitor(Process& self, std::uint64_t ref);
+// begin_call()/end_call() bracket call(): `ref` becomes the caller's alias and monitors `server`.
+// begin_call() is false (and sets nothing) when the server is dead; end_call() is true when the monitor
+// was still active (no Down for it was queued).
+bool begin_call(Process& self, std::uint64_t ref, Pid server);
+bool end_call(Process& self);
+
+// ---- Spawning: on a child that is not yet published ----
+void link_unpublished(Process& self, Process& child);
+std::uint64_t monitor_unpublished(Process& self, Process& child);
+
+// ---- Any thread ----
+// send_exit_signal() is exit(to, reason) from `from` (Pid{} from outside the node).
+void send_exit_signal(NodeImpl& node, Pid from, Pid to, const Term& reason);
+// send_reply() queues a call reply if `to` still waits for `ref`, else destroys it. True if queued.
+bool send_reply(NodeImpl& node, Pid to, std::uint64_t ref, mailbox::Envelope* reply);
+
+// ---- The ending process's scheduler, after its fiber is gone ----
+// tear_down() closes `p` and fires its attachment, then its links and monitors, with `reason`.
+void tear_down(Process& p, const Term& reason);
+
+// Introspection: copies of `p`'s relations (takes its lock).
+struct RelationsSnapshot {
+  std::vector<Pid> links;
+  std::vector<Pid> monitors;      // the processes it monitors
+  std::vector<Pid> monitored_by;  // the processes monitoring it
+  bool trap_exit = false;
+  std::string attachment;  // the attachment's description (the registered name)
+};
+RelationsSnapshot snapshot(Process& p);
+
+}  // namespace myrmex::vm::detail

@@ -1,0 +1,35 @@
+// SignalLock: the per-process lock under which signals that depend on the receiver's state are taken.
+//
+// Internal to myrmex. A link, monitor, exit signal or call reply is resolved by its sender against what the
+// receiver is at that moment (does it trap exits, does it still hold the link, is the monitor or the call
+// still active, is it exiting), and queued in the same critical section. The receiver changes that state
+// under the same lock. Sections are a few dozen instructions and never park, so a spin is the right lock;
+// a holder preempted by the kernel makes the others yield the thread rather than burn it.
+#pragma once
+
+#include <atomic>
+#include <thread>
+
+namespace myrmex::vm::detail {
+
+class SignalLock {
+ public:
+  void lock() noexcept {
+    int spins = 0;
+    while (locked_.exchange(true, std::memory_order_acquire)) {
+      while (locked_.load(std::memory_order_relaxed)) {
+        if (++spins < 128) {
+          __builtin_ia32_pause();
+        } else {
+          std::this_thread::yield();
+        }
+      }
+    }
+  }
+  void unlock() noexcept { locked_.store(false, std::memory_order_release); }
+
+ private:
+  std::atomic<bool> locked_{false};
+};
+
+}  // namespace myrmex::vm::detail
