@@ -77,10 +77,13 @@ TEST_CASE("a server can keep a request and reply later, from another process") {
         // Hand the request to a helper, which answers on the server's behalf.
         myrmex::spawn([r = std::move(r)] { myrmex::reply(r, 99L); });
       });
+      // Stay up: the caller monitors the server, so a server that ended first would fail the call.
+      myrmex::receive([](int) {});
     });
     auto answer = myrmex::call(server, GetTotal{});
     REQUIRE(answer.has_value());
     CHECK(*answer == 99);
+    myrmex::send(server, 0);
   });
 }
 
