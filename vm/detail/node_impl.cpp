@@ -145,7 +145,11 @@ bool NodeImpl::alive(Pid pid) {
   Process* p = table.acquire(pid);
   if (!p) return false;
   // An ending process is dead already: its Exits and Downs may be out before it is retired.
-  const bool ending = p->state.load(std::memory_order_acquire) == sd::TaskState::done;
+  bool ending;
+  {
+    std::lock_guard g(p->signal_lock);
+    ending = p->closed;
+  }
   table.release(p);
   return !ending;
 }

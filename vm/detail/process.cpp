@@ -253,6 +253,10 @@ sd::FiberEnd Process::run_fiber() noexcept {
   exiting_ = true;
   behaviour_.reset();
   body_.reset();
+  // Our name goes, then our links and monitors fire: everything we sent is queued before our Exits and
+  // Downs. On the fiber, so that a process with a million links yields while it tells them.
+  tear_down(*this, exit_reason_, [](Process& self) { self.charge(kTearDownPace); });
+  torn_down_ = true;
   return sd::FiberEnd::finished;
 }
 
@@ -278,9 +282,8 @@ void Process::fiber_ended(sd::FiberEnd how) noexcept {
   sd::yield_point("exit.done.stored");
   // Senders blocked on our full mailbox must not wait for a process that is gone; later ones are refused.
   wake_senders(mailbox.take_blocked_senders(/*close=*/true));
-  // Our name goes, then our links and monitors fire: everything we sent is queued before our Exits and
-  // Downs, and their receivers see us dead.
-  tear_down(*this, exit_reason_);
+  // An abandoned fiber could not tell its links and monitors: tell them from here.
+  if (!torn_down_) tear_down(*this, exit_reason_, nullptr);
   if (node.config.log_crashes && exit_reason_.kind() == Term::Kind::tuple &&
       exit_reason_.elements()[0].is_atom("exception")) {
     std::fprintf(stderr, "myrmex: process %s exited: %s\n", pid.to_string().c_str(),

@@ -53,6 +53,8 @@ class Process final : public scheduler::detail::Task {
   // handing a slice back and forth through runnext would hold the scheduler for far longer than a
   // process whose reductions are plain computation (DESIGN.md: W6).
   static constexpr int kParkCost = 8;
+  // An ending process charges this per kTearDownBatch links and monitors it fires.
+  static constexpr int kTearDownPace = 64;
   void park() {
     scheduler->charge(kParkCost);
     scheduler::detail::Scheduler::park(*this);
@@ -115,6 +117,7 @@ class Process final : public scheduler::detail::Task {
   bool killed_ = false;     // ended by `kill`: no terminate()
   bool exiting_ = false;    // past terminate(): destructors run, exit signals no longer take effect
   bool stopping_ = false;   // Behaviour::stop() was called; exit_reason_ holds the reason
+  bool torn_down_ = false;  // its links and monitors have fired (vm/detail/relations.h)
   std::unique_ptr<Term> pending_exit_;  // an exit that user code swallowed: rethrown at each charge point
   Term exit_reason_;
 };

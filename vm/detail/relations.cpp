@@ -281,8 +281,12 @@ bool send_reply(NodeImpl& node, Pid to, std::uint64_t ref, mailbox::Envelope* re
   return queued;
 }
 
-void tear_down(Process& p, const Term& reason) {
+void tear_down(Process& p, const Term& reason, void (*pace)(Process&)) {
   NodeImpl& node = p.node;
+  int fired = 0;
+  const auto paced = [&] {
+    if (pace && ++fired % kTearDownBatch == 0) pace(p);
+  };
   ProcessAttachment* attachment;
   std::unordered_set<Pid> links;
   MonitorNode* monitored_by = nullptr;
@@ -315,6 +319,7 @@ void tear_down(Process& p, const Term& reason) {
         wake = take_exit_signal(*t, p.pid, reason, /*from_link=*/true);
     }
     if (wake) node.group.notify(*t);
+    paced();
   }
   while (MonitorNode* n = monitored_by) {
     monitored_by = n->next;
@@ -330,8 +335,12 @@ void tear_down(Process& p, const Term& reason) {
       }
     }
     delete n;
+    paced();
   }
-  for (auto [target, n] : held) detach_from_target(node, target, n);
+  for (auto [target, n] : held) {
+    detach_from_target(node, target, n);
+    paced();
+  }
 }
 
 RelationsSnapshot snapshot(Process& p) {

@@ -86,9 +86,11 @@ void send_exit_signal(NodeImpl& node, Pid from, Pid to, const Term& reason);
 // send_reply() queues a call reply if `to` still waits for `ref`, else destroys it. True if queued.
 bool send_reply(NodeImpl& node, Pid to, std::uint64_t ref, mailbox::Envelope* reply);
 
-// ---- The ending process's scheduler, after its fiber is gone ----
-// tear_down() closes `p` and fires its attachment, then its links and monitors, with `reason`.
-void tear_down(Process& p, const Term& reason);
+// ---- The ending process, at the end of its fiber (or its scheduler, when the fiber was abandoned) ----
+// tear_down() closes `p` and fires its attachment, then its links and monitors, with `reason`. pace(p),
+// when given, is called after every kTearDownBatch of them (to charge, and so yield, on the fiber).
+inline constexpr int kTearDownBatch = 256;
+void tear_down(Process& p, const Term& reason, void (*pace)(Process&));
 
 // Introspection: copies of `p`'s relations (takes its lock).
 struct RelationsSnapshot {
