@@ -166,6 +166,13 @@ std::optional<ProcessInfo> process_info(Pid pid) {
   return self.node.info(pid);
 }
 
+NodeInfo node_info() {
+  detail::Process& self = detail::self_process("node_info");
+  self.charge(kSendCost);
+  detail::NodeImpl& node = self.node;
+  return NodeInfo{node.table.live(), node.group.size(), node.group.stats(), node.group.long_schedules()};
+}
+
 bool alive(Pid pid) {
   detail::Process& self = detail::self_process("alive");
   self.charge(kSendCost);

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "mailbox/message.h"
+#include "scheduler/scheduler.h"
 #include "vm/expected.h"
 #include "vm/links.h"
 #include "vm/monitors.h"
@@ -69,6 +70,15 @@ struct ProcessInfo {
   std::vector<Pid> monitored_by;  // the processes monitoring it (one entry per monitor)
   bool trap_exit = false;
   std::string registered_name;  // empty: none (registry/)
+};
+
+// NodeInfo is a snapshot of node-wide figures, as a process of the node reads them (Erlang's
+// erlang:system_info/1 and statistics/1); Node's own accessors give the same from outside.
+struct NodeInfo {
+  std::size_t process_count = 0;  // live processes
+  unsigned schedulers = 0;
+  std::vector<scheduler::SchedulerStats> scheduler_stats;  // one per scheduler
+  std::uint64_t long_schedules = 0;                        // watchdog reports so far
 };
 
 // Behaviour is a process kept as a heap object: handle() runs once per user message, in arrival order.
@@ -275,6 +285,8 @@ Ref make_ref();
 
 // process_info() describes a live process of this node, nullopt for a dead PID. Process only; charges.
 std::optional<ProcessInfo> process_info(Pid pid);
+// node_info() reads the calling process's node's figures. Process only; charges.
+NodeInfo node_info();
 // alive() tells whether `pid` names a live process of the calling process's node. Process only; charges.
 bool alive(Pid pid);
 

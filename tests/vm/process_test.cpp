@@ -324,3 +324,21 @@ TEST_CASE("stop() ends processes parked in receive, sleeping, or idle") {
   node.stop();
   CHECK(node.process_count() == 0);
 }
+
+TEST_CASE("node_info() gives a process the node's figures: its process count and every scheduler's stats") {
+  for (unsigned n : {1u, 2u}) {
+    myrmex::Node node(config(n));
+    node.run([n] {
+      std::vector<Pid> idle;
+      for (int i = 0; i < 10; ++i) idle.push_back(myrmex::spawn([] { myrmex::receive([](int) {}); }));
+      myrmex::NodeInfo info = myrmex::node_info();
+      CHECK(info.process_count == 11);  // the ten and the caller
+      CHECK(info.schedulers == n);
+      REQUIRE(info.scheduler_stats.size() == n);
+      std::uint64_t switches = 0;
+      for (const auto& s : info.scheduler_stats) switches += s.switches;
+      CHECK(switches >= 1);  // the caller itself was switched in
+      for (Pid p : idle) myrmex::send(p, 0);
+    });
+  }
+}

@@ -26,7 +26,8 @@ class NodeImpl {
             std::function<void(const Term&)> on_exit = nullptr);
   // create() makes a process that nobody can reach yet (so links and monitors can be set on it first);
   // start() publishes it and makes it runnable.
-  Process* create(std::unique_ptr<Body> body, std::unique_ptr<Behaviour> behaviour, const SpawnOptions& options);
+  Process* create(std::unique_ptr<Body> body, std::unique_ptr<Behaviour> behaviour,
+                  const SpawnOptions& options);
   Pid start(Process* p);
   // send() delivers `e` (taking ownership); `sender` is the calling process or null.
   SendResult send(Process* sender, Pid to, mailbox::Envelope* e);

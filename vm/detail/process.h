@@ -84,8 +84,8 @@ class Process final : public scheduler::detail::Task {
 
   // ---- Guarded by signal_lock (see vm/detail/relations.h) ----
   SignalLock signal_lock;
-  bool trap_exit = false;  // written by the process itself
-  bool closed = false;     // the process is ending: no new link, monitor or attachment
+  bool trap_exit = false;                // written by the process itself
+  bool closed = false;                   // the process is ending: no new link, monitor or attachment
   std::unique_ptr<Relations> relations;  // made on the first link, monitor or call
   ProcessAttachment* attachment = nullptr;
   // relations_locked() is `relations`, made if need be (signal_lock held).
