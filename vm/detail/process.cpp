@@ -67,6 +67,10 @@ Process::Process(NodeImpl& node, Pid pid, std::unique_ptr<Body> body, std::uniqu
   id = pid.value;
 }
 
+Process::~Process() {
+  delete relations.load(std::memory_order_relaxed);
+}
+
 Process* current_process() {
   sd::Scheduler* s = sd::Scheduler::current();
   return s ? static_cast<Process*>(s->running()) : nullptr;

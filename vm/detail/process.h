@@ -84,15 +84,22 @@ class Process final : public scheduler::detail::Task {
 
   // ---- Guarded by signal_lock (see vm/detail/relations.h) ----
   SignalLock signal_lock;
-  bool trap_exit = false;                // written by the process itself
-  bool closed = false;                   // the process is ending: no new link, monitor or attachment
-  std::unique_ptr<Relations> relations;  // made on the first link, monitor or call
+  bool trap_exit = false;  // written by the process itself
+  bool closed = false;     // the process is ending: no new link, monitor or attachment
+  // Made on the first link, monitor or call, under signal_lock; the process itself may read the pointer
+  // without it (it only ever goes from null to set).
+  std::atomic<Relations*> relations{nullptr};
   ProcessAttachment* attachment = nullptr;
   // relations_locked() is `relations`, made if need be (signal_lock held).
   Relations& relations_locked() {
-    if (!relations) relations = std::make_unique<Relations>();
-    return *relations;
+    Relations* r = relations.load(std::memory_order_relaxed);
+    if (!r) {
+      r = new Relations;
+      relations.store(r, std::memory_order_release);
+    }
+    return *r;
   }
+  ~Process();
 
   // Control blocks come from the small-object pool (see memory/detail/object_pool.h).
   static void* operator new(std::size_t size);

@@ -14,14 +14,20 @@ namespace {
 
 using Guard = std::lock_guard<SignalLock>;
 
-// Held is a process found by PID, with a reference held for the scope.
+// Held is a process found by PID, valid for the scope. A process of the node needs no reference as long as
+// it does not park or yield in that scope (the table frees a control block only after every scheduler
+// passed a quiescent point); any other thread takes one.
 class Held {
  public:
-  Held(NodeImpl& node, Pid pid) : node_(node), p_(node.table.acquire(pid)) {}
+  Held(NodeImpl& node, Pid pid) : node_(node) {
+    Process* self = current_process();
+    counted_ = !self || &self->node != &node;
+    p_ = counted_ ? node.table.acquire(pid) : node.table.lookup_local(pid);
+  }
   Held(const Held&) = delete;
   Held& operator=(const Held&) = delete;
   ~Held() {
-    if (p_) node_.table.release(p_);
+    if (p_ && counted_) node_.table.release(p_);
   }
   explicit operator bool() const { return p_ != nullptr; }
   Process* operator->() const { return p_; }
@@ -30,7 +36,12 @@ class Held {
  private:
   NodeImpl& node_;
   Process* p_;
+  bool counted_;
 };
+
+Relations* relations_of(Process& p) {
+  return p.relations.load(std::memory_order_acquire);
+}
 
 // take_exit_signal() applies the exit-signal table (vm/links.h) to `to` as it is now; `to`'s lock is held.
 // True when `to` must be woken.
@@ -50,10 +61,11 @@ bool take_exit_signal(Process& to, Pid from, const Term& reason, bool from_link)
 // queue_down() queues the Down for `n` if the monitor is still active, taking it out of the watcher's index.
 // `watcher`'s lock is held. True when it was queued.
 bool queue_down(Process& watcher, MonitorNode* n, Pid pid, const Term& reason) {
-  if (watcher.closed || !watcher.relations) return false;
-  Relations& r = *watcher.relations;
-  if (r.call_monitor == n) {
-    r.call_monitor = nullptr;
+  Relations* rp = relations_of(watcher);
+  if (watcher.closed || !rp) return false;
+  Relations& r = *rp;
+  if (r.call_monitor.load(std::memory_order_relaxed) == n) {
+    r.call_monitor.store(nullptr, std::memory_order_relaxed);
   } else {
     auto it = r.monitors.find(n->ref);
     if (it == r.monitors.end() || it->second != n) return false;  // demonitored
@@ -73,19 +85,15 @@ bool attach_to_target(NodeImpl& node, MonitorNode* n) {
   return true;
 }
 
-// detach_from_target() is the target's half of stopping a monitor already taken out of its watcher's index.
-void detach_from_target(NodeImpl& node, Pid target, MonitorNode* n) {
-  bool ours = false;
-  {
-    Held t(node, target);
-    if (!t) return;  // its exit has run to the end, and freed `n`
-    Guard g(t->signal_lock);
-    if (!t->closed) {
-      t->relations->erase_monitored_by(n);
-      ours = true;
-    }  // else its exit holds the list, and frees `n` once it has looked at it
-  }
-  if (ours) delete n;
+// detach_from_target() is the target's half of stopping a monitor already taken out of its watcher's
+// index. True when `n` is the caller's to free (or reuse).
+[[nodiscard]] bool detach_from_target(NodeImpl& node, Pid target, MonitorNode* n) {
+  Held t(node, target);
+  if (!t) return false;  // its exit has run to the end, and freed `n`
+  Guard g(t->signal_lock);
+  if (t->closed) return false;  // its exit holds the list, and frees `n` once it has looked at it
+  relations_of(*t)->erase_monitored_by(n);
+  return true;
 }
 
 // fire_now() is a monitor whose target was gone when it was set: its Down is queued at once.
@@ -114,6 +122,10 @@ void* MonitorNode::operator new(std::size_t size) {
 
 void MonitorNode::operator delete(void* p, std::size_t size) noexcept {
   memory::detail::pool_free(p, size);
+}
+
+Relations::~Relations() {
+  delete spare_call_monitor;
 }
 
 void Relations::push_monitored_by(MonitorNode* n) {
@@ -153,7 +165,7 @@ bool link(Process& self, Pid other) {
   }
   if (!linked) {
     Guard g(self.signal_lock);
-    self.relations->links.erase(other);
+    relations_of(self)->links.erase(other);
   }
   return linked;
 }
@@ -161,12 +173,12 @@ bool link(Process& self, Pid other) {
 void unlink(Process& self, Pid other) {
   {
     Guard g(self.signal_lock);
-    if (self.relations) self.relations->links.erase(other);
+    if (Relations* r = relations_of(self)) r->links.erase(other);
   }
   Held t(self.node, other);
   if (!t) return;
   Guard g(t->signal_lock);
-  if (t->relations) t->relations->links.erase(self.pid);
+  if (Relations* r = relations_of(*t)) r->links.erase(self.pid);
 }
 
 std::uint64_t monitor(Process& self, Pid target, std::string name) {
@@ -185,49 +197,51 @@ bool demonitor(Process& self, std::uint64_t ref) {
   Pid target;
   {
     Guard g(self.signal_lock);
-    if (!self.relations) return false;
-    auto it = self.relations->monitors.find(ref);
-    if (it == self.relations->monitors.end()) return false;
+    Relations* r = relations_of(self);
+    if (!r) return false;
+    auto it = r->monitors.find(ref);
+    if (it == r->monitors.end()) return false;
     n = it->second;
     target = n->target;
-    self.relations->monitors.erase(it);
+    r->monitors.erase(it);
   }
-  detach_from_target(self.node, target, n);
+  if (detach_from_target(self.node, target, n)) delete n;
   return true;
 }
 
 bool begin_call(Process& self, std::uint64_t ref, Pid server) {
-  auto* n = new MonitorNode;
+  Relations* r = relations_of(self);
+  if (!r) {
+    Guard g(self.signal_lock);
+    r = &self.relations_locked();
+  }
+  MonitorNode* n = std::exchange(r->spare_call_monitor, nullptr);
+  if (!n) n = new MonitorNode;
   n->ref = ref;
   n->watcher = self.pid;
   n->target = server;
-  {
-    Guard g(self.signal_lock);
-    Relations& r = self.relations_locked();
-    r.call_ref = ref;
-    r.call_monitor = n;
-  }
+  // No lock: until the request goes out nobody knows the reference, and the server learns of the node
+  // through its own lock below.
+  r->call_ref.store(ref, std::memory_order_relaxed);
+  r->call_monitor.store(n, std::memory_order_relaxed);
   if (attach_to_target(self.node, n)) return true;
-  {
-    Guard g(self.signal_lock);
-    self.relations->call_ref = 0;
-    self.relations->call_monitor = nullptr;
-  }
-  delete n;
+  r->call_ref.store(0, std::memory_order_relaxed);
+  r->call_monitor.store(nullptr, std::memory_order_relaxed);
+  r->spare_call_monitor = n;
   return false;
 }
 
 bool end_call(Process& self) {
   MonitorNode* n = nullptr;
   Pid server;
+  Relations& r = *relations_of(self);
   {
     Guard g(self.signal_lock);
-    Relations& r = *self.relations;
-    r.call_ref = 0;  // from here on replies for it are dropped
-    n = std::exchange(r.call_monitor, nullptr);
+    r.call_ref.store(0, std::memory_order_relaxed);  // from here on replies for it are dropped
+    n = r.call_monitor.exchange(nullptr, std::memory_order_relaxed);
     if (n) server = n->target;
   }
-  if (n) detach_from_target(self.node, server, n);
+  if (n && detach_from_target(self.node, server, n)) r.spare_call_monitor = n;  // the next call's
   return n != nullptr;
 }
 
@@ -269,7 +283,8 @@ bool send_reply(NodeImpl& node, Pid to, std::uint64_t ref, mailbox::Envelope* re
     if (t) {
       {
         Guard g(t->signal_lock);
-        if (t->relations && t->relations->call_ref == ref) {
+        Relations* r = relations_of(*t);
+        if (r && r->call_ref.load(std::memory_order_relaxed) == ref) {
           t->mailbox.push_user_unbounded(reply);
           queued = true;
         }
@@ -295,31 +310,34 @@ void tear_down(Process& p, const Term& reason, void (*pace)(Process&)) {
     Guard g(p.signal_lock);
     p.closed = true;
     attachment = std::exchange(p.attachment, nullptr);
-    if (p.relations) {
-      Relations& r = *p.relations;
+    if (Relations* rp = relations_of(p)) {
+      Relations& r = *rp;
       links.swap(r.links);
       monitored_by = std::exchange(r.monitored_by, nullptr);
       r.monitored_by_count = 0;
-      if (r.call_monitor) r.monitors.emplace(r.call_ref, std::exchange(r.call_monitor, nullptr));
+      if (MonitorNode* c = r.call_monitor.exchange(nullptr, std::memory_order_relaxed))
+        r.monitors.emplace(c->ref, c);
       for (auto& [ref, n] : r.monitors) held.emplace_back(n->target, n);
       r.monitors.clear();
-      r.call_ref = 0;
+      r.call_ref.store(0, std::memory_order_relaxed);
     }
   }
   // The name goes first: whoever gets an Exit or a Down for p finds it free.
   if (attachment) attachment->process_exiting(p.pid);
   for (Pid other : links) {
-    Held t(node, other);
-    if (!t) continue;
-    bool wake = false;
     {
-      Guard g(t->signal_lock);
-      // Only the side that erases the link delivers: an unlink() that got there first means no signal.
-      if (t->relations && t->relations->links.erase(p.pid))
-        wake = take_exit_signal(*t, p.pid, reason, /*from_link=*/true);
+      Held t(node, other);
+      if (!t) continue;
+      bool wake = false;
+      {
+        Guard g(t->signal_lock);
+        // Only the side that erases the link delivers: an unlink() that got there first means no signal.
+        Relations* r = relations_of(*t);
+        if (r && r->links.erase(p.pid)) wake = take_exit_signal(*t, p.pid, reason, /*from_link=*/true);
+      }
+      if (wake) node.group.notify(*t);
     }
-    if (wake) node.group.notify(*t);
-    paced();
+    paced();  // may yield: nothing found by PID may be held across it
   }
   while (MonitorNode* n = monitored_by) {
     monitored_by = n->next;
@@ -338,7 +356,7 @@ void tear_down(Process& p, const Term& reason, void (*pace)(Process&)) {
     paced();
   }
   for (auto [target, n] : held) {
-    detach_from_target(node, target, n);
+    if (detach_from_target(node, target, n)) delete n;
     paced();
   }
 }
@@ -348,11 +366,12 @@ RelationsSnapshot snapshot(Process& p) {
   Guard g(p.signal_lock);
   s.trap_exit = p.trap_exit;
   if (p.attachment) s.attachment = p.attachment->describe();
-  if (!p.relations) return s;
-  const Relations& r = *p.relations;
+  const Relations* rp = relations_of(p);
+  if (!rp) return s;
+  const Relations& r = *rp;
   s.links.assign(r.links.begin(), r.links.end());
   for (const auto& [ref, n] : r.monitors) s.monitors.push_back(n->target);
-  if (r.call_monitor) s.monitors.push_back(r.call_monitor->target);
+  if (const MonitorNode* c = r.call_monitor.load(std::memory_order_relaxed)) s.monitors.push_back(c->target);
   for (const MonitorNode* n = r.monitored_by; n; n = n->next) s.monitored_by.push_back(n->watcher);
   return s;
 }

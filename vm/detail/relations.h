@@ -17,6 +17,7 @@
 // demonitor() while the target is not exiting, else the target's exit, which took the whole list.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -51,13 +52,19 @@ struct Relations {
   // The monitors this process holds, by reference (call()'s own is in call_monitor instead).
   std::unordered_map<std::uint64_t, MonitorNode*> monitors;
   // The running call(): its reference (the alias replies must carry, and its monitor's), and the monitor
-  // on the server. 0 and null outside a call.
-  std::uint64_t call_ref = 0;
-  MonitorNode* call_monitor = nullptr;
+  // on the server. 0 and null outside a call. The process sets them without its lock as a call begins
+  // (nobody holds the reference yet); everything else reads and clears them under it.
+  std::atomic<std::uint64_t> call_ref{0};
+  std::atomic<MonitorNode*> call_monitor{nullptr};
+  MonitorNode* spare_call_monitor = nullptr;  // the last call's node, for the next (the process's own)
   // The monitors on this process.
   MonitorNode* monitored_by = nullptr;
   std::size_t monitored_by_count = 0;
 
+  Relations() = default;
+  Relations(const Relations&) = delete;
+  Relations& operator=(const Relations&) = delete;
+  ~Relations();
   void push_monitored_by(MonitorNode* n);
   void erase_monitored_by(MonitorNode* n);
 };
