@@ -22,6 +22,8 @@ constexpr Entry kWorkloads[] = {
     {"w5", myrmex::bench::w5_call,
      "calls schedulers reps [case]: call latency, long caller/server mailboxes"},
     {"w6", myrmex::bench::w6_fairness, "round_trips reps: ping-pong on one scheduler, spin=0 and 1"},
+    {"w9", myrmex::bench::w9_exit,
+     "cycles links schedulers reps: spawn_monitor/Down cycles; exit fan-out to trapping links"},
     {"idle", myrmex::bench::idle_node, "n seconds schedulers: CPU used by a node with n idle processes"},
     {"stack_rss", myrmex::bench::stack_rss, "n schedulers: RSS per process, function vs behaviour style"},
     {"limit_switch", myrmex::bench::limit_context_switch, "reps: bare Boost.Context switch"},

@@ -368,8 +368,8 @@ struct Target {
   Verdict (*check)(const Results& r, const Figure& mine);
 };
 
-// The targets of issue 4, first match wins. W1.exit, W2.setup, W5.call server_100k and W6.pingpong spin=0 are
-// informative.
+// The targets of issue 4 (W9's come from the exit-signals issue), first match wins. W1.exit, W2.setup,
+// W5.call server_100k and W6.pingpong spin=0 are informative.
 const Target kTargets[] = {
     {"W1.spawn", "\"n\":10000000,", "10M fit and run",
      [](const Results&, const Figure&) -> Verdict { return true; }},
@@ -397,6 +397,10 @@ const Target kTargets[] = {
      [](const Results& r, const Figure& f) { return at_most_times(f, r.sibling(f, "spin", "0"), 2); }},
     {"W6.spinner_share", "", "≥ 33 %",
      [](const Results&, const Figure& f) -> Verdict { return f.median >= 33; }},
+    {"W9.monitor_cycle", "", "≤ 1/5 Erlang",
+     [](const Results& r, const Figure& f) { return ratio_at_least(r, f, 5); }},
+    {"W9.link_fanout", "", "≤ 1/5 Erlang",
+     [](const Results& r, const Figure& f) { return ratio_at_least(r, f, 5); }},
     {"idle.cpu", "", "≤ 1 %", [](const Results&, const Figure& f) -> Verdict { return f.median <= 1; }},
 };
 

@@ -1,4 +1,4 @@
-%% Erlang/OTP side of the Myrmex benchmark suite: workloads W1-W6 of ../shared/BENCH.md (from the
+%% Erlang/OTP side of the Myrmex benchmark suite: workloads W1-W6 and W9 of ../shared/BENCH.md (from the
 %% repository root) and an idle check. Each figure is one JSON line on stdout, in the same format and with
 %% the same params text as the C++ side, so bench/run can pair them.
 %%
@@ -14,6 +14,8 @@
 %%   w4   k=[4] m=[1000000] schedulers= reps=[3]      fan-in of k senders into one receiver
 %%   w5   calls=[10000] schedulers= reps=[3]          call latency: empty, caller_100k, server_100k
 %%   w6   round_trips=[100000] reps=[3]               ping-pong beside 0 and 1 spinner; run with +S 1:1
+%%   w9   cycles=[100000] links=[100000] schedulers= reps=[3]
+%%                                                    spawn_monitor/DOWN cycles; exit fan-out to links
 %%   idle n=[1000000] seconds=[10] schedulers=        CPU use of n blocked processes
 %%
 %% Timed workloads run one untimed warm-up, then reps timed repetitions; median/min/max are over those.
@@ -32,6 +34,7 @@
         "  w4   k=4 m=1000000 schedulers=S reps=3~n"
         "  w5   calls=10000 schedulers=S reps=3~n"
         "  w6   round_trips=100000 reps=3   (run with +S 1:1)~n"
+        "  w9   cycles=100000 links=100000 schedulers=S reps=3~n"
         "  idle n=1000000 seconds=10 schedulers=S~n").
 
 %% Messages put into a mailbox to stay there unread (W5).
@@ -58,6 +61,7 @@ spec("w3") -> [{"round_trips", 1000000}, {"schedulers", default}, {"reps", 3}];
 spec("w4") -> [{"k", 4}, {"m", 1000000}, {"schedulers", default}, {"reps", 3}];
 spec("w5") -> [{"calls", 10000}, {"schedulers", default}, {"reps", 3}];
 spec("w6") -> [{"round_trips", 100000}, {"reps", 3}];
+spec("w9") -> [{"cycles", 100000}, {"links", 100000}, {"schedulers", default}, {"reps", 3}];
 spec("idle") -> [{"n", 1000000}, {"seconds", 10}, {"schedulers", default}];
 spec(_) -> undefined.
 
@@ -113,6 +117,7 @@ workload("w3", [RoundTrips, S, Reps]) -> w3(RoundTrips, S, Reps);
 workload("w4", [K, M, S, Reps]) -> w4(K, M, S, Reps);
 workload("w5", [Calls, S, Reps]) -> w5(Calls, S, Reps);
 workload("w6", [RoundTrips, Reps]) -> w6(RoundTrips, Reps);
+workload("w9", [Cycles, Links, S, Reps]) -> w9(Cycles, Links, S, Reps);
 workload("idle", [N, Seconds, S]) -> idle(N, Seconds, S).
 
 %%% W1: spawn n processes, memory per process, exit
@@ -358,6 +363,71 @@ spin_rate(Spins, Ms) ->
     T0 = now_ns(),
     timer:sleep(Ms),
     (atomics:get(Spins, 1) - C0) / (now_ns() - T0).
+
+%%% W9: exit signals
+
+w9(Cycles, Links, S, Reps) ->
+    CycleSamples = repeat(Reps, fun() -> monitor_cycles(Cycles) end),
+    LinkSamples = repeat(Reps, fun() -> link_fanout(Links) end),
+    figure("W9.monitor_cycle", [{"cycles", Cycles}, {"schedulers", S}], "ns/cycle", CycleSamples),
+    figure("W9.link_fanout", [{"links", Links}, {"schedulers", S}], "ns/link", LinkSamples).
+
+%% monitor_cycles/1 is ns per cycle of spawn_monitor on a process that returns at once (reason normal)
+%% and the receive of its DOWN.
+monitor_cycles(Cycles) ->
+    T0 = now_ns(),
+    monitor_cycle(Cycles),
+    (now_ns() - T0) / Cycles.
+
+monitor_cycle(0) ->
+    ok;
+monitor_cycle(K) ->
+    {Pid, Ref} = spawn_monitor(fun() -> ok end),
+    receive
+        {'DOWN', Ref, process, Pid, Reason} -> normal = Reason
+    end,
+    monitor_cycle(K - 1).
+
+%% link_fanout/1 is ns per link from just before a process linked to Links trapping processes exits with
+%% reason boom (it stamps the time and sends it here) until every one of them has told us that its
+%% {'EXIT', _, boom} arrived. Spawning and linking are not timed, nor is stopping the trappers afterwards.
+link_fanout(Links) ->
+    Collector = self(),
+    Baseline = erlang:system_info(process_count),
+    Linked = spawn(fun() ->
+                       Self = self(),
+                       [spawn_link(fun() -> trapper(Self, Collector) end) || _ <- lists:seq(1, Links)],
+                       receive die -> ok end,
+                       Collector ! {exiting, now_ns()},
+                       exit(boom)
+                   end),
+    Trappers = [receive {ready, Pid} -> Pid end || _ <- lists:seq(1, Links)],
+    Linked ! die,
+    T0 = collect_exits(Links, undefined),
+    T1 = now_ns(),
+    [Pid ! stop || Pid <- Trappers],
+    wait_process_count(Baseline),
+    (T1 - T0) / Links.
+
+%% trapper/2 traps exits, says it is ready, waits for the EXIT from Linked, notifies, then waits for stop.
+trapper(Linked, Collector) ->
+    process_flag(trap_exit, true),
+    Collector ! {ready, self()},
+    receive
+        {'EXIT', Linked, Reason} -> boom = Reason, Collector ! got
+    end,
+    receive
+        stop -> ok
+    end.
+
+%% collect_exits/2 counts Left `got` notifications and returns the time the linked process stamped.
+collect_exits(0, T0) when is_integer(T0) ->
+    T0;
+collect_exits(Left, T0) ->
+    receive
+        got -> collect_exits(Left - 1, T0);
+        {exiting, T} -> collect_exits(Left, T)
+    end.
 
 %%% idle: CPU use of n blocked processes
 
