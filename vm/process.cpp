@@ -99,6 +99,22 @@ Pid spawn_behaviour(std::unique_ptr<Behaviour> behaviour, const SpawnOptions& op
 
 namespace md = memory::detail;
 
+void* detail::Body::operator new(std::size_t size) {
+  return md::pool_allocate(size);
+}
+
+void* detail::Body::operator new(std::size_t size, std::align_val_t alignment) {
+  return ::operator new(size, alignment);
+}
+
+void detail::Body::operator delete(void* p, std::size_t size) noexcept {
+  md::pool_free(p, size);
+}
+
+void detail::Body::operator delete(void* p, std::size_t size, std::align_val_t alignment) noexcept {
+  ::operator delete(p, size, alignment);
+}
+
 void* Behaviour::operator new(std::size_t size) {
   void* p = md::pool_allocate(size);
   md::counted_add(md::Counted::behaviour, 1);

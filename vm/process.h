@@ -137,6 +137,11 @@ class NodeImpl;
 struct Body {
   virtual ~Body() = default;
   virtual void run() = 0;
+  // Bodies come from the node's small-object pool: a spawn makes one.
+  static void* operator new(std::size_t size);
+  static void* operator new(std::size_t size, std::align_val_t alignment);
+  static void operator delete(void* p, std::size_t size) noexcept;
+  static void operator delete(void* p, std::size_t size, std::align_val_t alignment) noexcept;
 };
 
 template <class F, class... Args>

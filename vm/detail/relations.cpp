@@ -124,6 +124,14 @@ void MonitorNode::operator delete(void* p, std::size_t size) noexcept {
   memory::detail::pool_free(p, size);
 }
 
+void* Relations::operator new(std::size_t size) {
+  return memory::detail::pool_allocate(size);
+}
+
+void Relations::operator delete(void* p, std::size_t size) noexcept {
+  memory::detail::pool_free(p, size);
+}
+
 Relations::~Relations() {
   delete spare_call_monitor;
 }
@@ -303,7 +311,7 @@ void tear_down(Process& p, const Term& reason, void (*pace)(Process&)) {
     if (pace && ++fired % kTearDownBatch == 0) pace(p);
   };
   ProcessAttachment* attachment;
-  std::unordered_set<Pid> links;
+  Relations::LinkSet links;
   MonitorNode* monitored_by = nullptr;
   std::vector<std::pair<Pid, MonitorNode*>> held;  // (target, node) of the monitors p holds
   {

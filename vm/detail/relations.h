@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "mailbox/message.h"
+#include "memory/detail/pool_allocator.h"
 #include "vm/pid.h"
 #include "vm/term.h"
 
@@ -48,9 +49,16 @@ struct MonitorNode {
 };
 
 struct Relations {
-  std::unordered_set<Pid> links;
+  template <class T>
+  using Pooled = memory::detail::PoolAllocator<T>;
+  using LinkSet = std::unordered_set<Pid, std::hash<Pid>, std::equal_to<Pid>, Pooled<Pid>>;
+  using MonitorIndex =
+      std::unordered_map<std::uint64_t, MonitorNode*, std::hash<std::uint64_t>, std::equal_to<std::uint64_t>,
+                         Pooled<std::pair<const std::uint64_t, MonitorNode*>>>;
+
+  LinkSet links;
   // The monitors this process holds, by reference (call()'s own is in call_monitor instead).
-  std::unordered_map<std::uint64_t, MonitorNode*> monitors;
+  MonitorIndex monitors;
   // The running call(): its reference (the alias replies must carry, and its monitor's), and the monitor
   // on the server. 0 and null outside a call. The process sets them without its lock as a call begins
   // (nobody holds the reference yet); everything else reads and clears them under it.
@@ -66,6 +74,9 @@ struct Relations {
   Relations& operator=(const Relations&) = delete;
   ~Relations();
   void push_monitored_by(MonitorNode* n);
+  // Relations come from the small-object pool: any process that links or monitors has one.
+  static void* operator new(std::size_t size);
+  static void operator delete(void* p, std::size_t size) noexcept;
   void erase_monitored_by(MonitorNode* n);
 };
 
