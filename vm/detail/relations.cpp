@@ -39,6 +39,26 @@ class Held {
   bool counted_;
 };
 
+// PairGuard holds two processes' locks, taken in PID order: both ends of a link change in one step, and
+// two processes linking and unlinking each other at once cannot deadlock.
+class PairGuard {
+ public:
+  PairGuard(Process& a, Process& b) : first_(a.pid < b.pid ? a : b), second_(a.pid < b.pid ? b : a) {
+    first_.signal_lock.lock();
+    second_.signal_lock.lock();
+  }
+  PairGuard(const PairGuard&) = delete;
+  PairGuard& operator=(const PairGuard&) = delete;
+  ~PairGuard() {
+    second_.signal_lock.unlock();
+    first_.signal_lock.unlock();
+  }
+
+ private:
+  Process& first_;
+  Process& second_;
+};
+
 Relations* relations_of(Process& p) {
   return p.relations.load(std::memory_order_acquire);
 }
@@ -156,36 +176,24 @@ void Relations::erase_monitored_by(MonitorNode* n) {
 
 bool link(Process& self, Pid other) {
   if (other == self.pid) return true;
-  {
-    Guard g(self.signal_lock);
-    if (!self.relations_locked().links.insert(other).second) return true;  // linked already
-  }
-  bool linked = false;
-  {
-    Held t(self.node, other);
-    if (t) {
-      Guard g(t->signal_lock);
-      if (!t->closed) {
-        t->relations_locked().links.insert(self.pid);
-        linked = true;
-      }
-    }
-  }
-  if (!linked) {
-    Guard g(self.signal_lock);
-    relations_of(self)->links.erase(other);
-  }
-  return linked;
+  Held t(self.node, other);
+  if (!t) return false;
+  PairGuard g(self, *t);
+  if (t->closed) return false;
+  self.relations_locked().links.insert(other);
+  t->relations_locked().links.insert(self.pid);
+  return true;
 }
 
 void unlink(Process& self, Pid other) {
-  {
+  Held t(self.node, other);
+  if (!t) {  // gone: only our side can be left
     Guard g(self.signal_lock);
     if (Relations* r = relations_of(self)) r->links.erase(other);
+    return;
   }
-  Held t(self.node, other);
-  if (!t) return;
-  Guard g(t->signal_lock);
+  PairGuard g(self, *t);
+  if (Relations* r = relations_of(self)) r->links.erase(other);
   if (Relations* r = relations_of(*t)) r->links.erase(self.pid);
 }
 

@@ -1,14 +1,14 @@
 // Relations: a process's links and monitors, and the protocol that keeps both ends consistent.
 //
 // Internal to myrmex. Every field here is guarded by the owning process's SignalLock
-// (vm/detail/signal_lock.h), and a lock is held alone: no code holds two processes' locks at once, so
-// there is no lock order to get wrong.
+// (vm/detail/signal_lock.h). Only link() and unlink() hold two locks at once, taken in PID order; every
+// other path holds one.
 //
-// Links. A link is an entry on each side. link(A, B) inserts B into A's set first, then A into B's unless
-// B is exiting (then it takes B back out: noproc). A process that ends first closes itself (no new links,
-// monitors or attachments), then for each PID in its set locks that process and erases itself from its
-// set: only the one who erases delivers, so unlink(), which erases its own side first, stops any signal
-// from the old link.
+// Links. A link is an entry on each side, and link() and unlink() change both under both locks, so no
+// interleaving leaves half a link. link() fails (noproc) on a process that is ending. A process that ends
+// first closes itself (no new links, monitors or attachments) and takes its set, then for each PID in it
+// locks that process and erases itself from its set: only the one who erases delivers, so an unlink()
+// that got there first means no signal from the old link.
 //
 // Monitors. One MonitorNode per monitor, shared by both ends. The watcher's index (its map by reference,
 // or its call slot) says whether the monitor is active: whoever takes the node out of the index, under the
