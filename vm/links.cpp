@@ -3,6 +3,7 @@
 
 #include <mutex>
 
+#include "scheduler/detail/yield_point.h"
 #include "vm/detail/process.h"
 
 namespace myrmex::vm {
@@ -27,7 +28,13 @@ void link(Pid pid) {
 void unlink(Pid pid) {
   detail::Process& self = detail::self_process("unlink");
   self.charge(kLinkCost);
+  // The window between the check for signals above and the erase below: an exit of `pid` that erases
+  // our side of the link first queues its signal there.
+  scheduler::detail::yield_point("unlink.charged");
   detail::unlink(self, pid);
+  // Such a signal takes effect now, inside unlink(), not at a later charge point: once unlink() has
+  // returned, the link has no effect on the caller (a trapping caller's Exit is queued already).
+  self.charge(0);
 }
 
 bool set_trap_exit(bool on) {

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <vector>
 
+#include "scheduler/detail/systematic.h"
 #include "scheduler/detail/yield_point.h"
 
 namespace myrmex::vm {
@@ -29,7 +30,10 @@ class AtomTable {
     const std::size_t hash = std::hash<std::string_view>{}(name);
     // acquire: pairs with the release stores of grow() and insert(): the entries and strings seen are whole.
     if (const std::string* atom = find(*current_.load(std::memory_order_acquire), hash, name)) return atom;
-    std::lock_guard lock(mutex_);
+    // On a seeded node's scheduler thread, hand the turn on while another holds the mutex: it may be
+    // waiting for the turn at the yield point below.
+    scheduler::detail::lock_taking_turns(mutex_, "atom.intern.contended");
+    std::lock_guard lock(mutex_, std::adopt_lock);
     Slots* slots = current_.load(std::memory_order_relaxed);
     if (const std::string* atom = find(*slots, hash, name)) return atom;
     scheduler::detail::yield_point("atom.intern.inserting");

@@ -11,6 +11,7 @@
 
 #include "scheduler/detail/systematic.h"
 #include "scheduler/detail/yield_point.h"
+#include "tests/test_node.h"
 #include "vm/term.h"
 
 using myrmex::vm::Term;
@@ -97,4 +98,27 @@ TEST_CASE("looking up an existing atom does not wait for a thread inserting a ne
   reader.join();
   sd::set_yield_hook(nullptr);
   CHECK_MESSAGE(in_time, "a lookup of an existing atom waited for an insertion");
+}
+
+TEST_CASE("seeded: processes interning one new atom at once on two schedulers do not stop the node" *
+          doctest::skip(!sd::kYieldPoints)) {
+  // The inserter reaches the yield point `atom.intern.inserting` holding the table's mutex; the turn may
+  // pass to the other scheduler thread, which must not block on that mutex (it would never give the turn
+  // back), but hand the turn on until the mutex is free.
+  long seeds = myrmex::test::for_each_seed(30, [](std::uint64_t seed) {
+    myrmex::Node node(myrmex::test::config(2));
+    std::atomic<int> done{0};
+    node.run([&] {
+      const std::string name = "term_test_seeded_" + std::to_string(seed);
+      for (int k = 0; k < 4; ++k)
+        myrmex::spawn([&done, name] {
+          myrmex::yield();
+          (void)Term::atom(name);
+          ++done;
+        });
+      while (done.load() < 4) myrmex::yield();
+    });
+    CHECK(done.load() == 4);
+  });
+  CHECK(seeds > 0);
 }

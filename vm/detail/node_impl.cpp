@@ -23,6 +23,10 @@ NodeImpl::NodeImpl(const NodeConfig& c)
                        Pid{task}.to_string().c_str(), static_cast<long long>(ran.count()), sched);
       }) {
   table.defer_frees_through(&group);
+  // The runtime's atoms are interned on first use, inside a function-local static's initialization:
+  // done here, before any scheduler runs, a seeded node's threads never wait for it there (the
+  // initializing one may hold back at a yield point inside, waiting for the turn).
+  (void)atoms::normal();
   group.start();
 }
 
