@@ -186,6 +186,7 @@ bool link(Process& self, Pid other) {
 }
 
 void unlink(Process& self, Pid other) {
+  if (other == self.pid) return;  // never linked (and one lock cannot be taken twice)
   Held t(self.node, other);
   if (!t) {  // gone: only our side can be left
     Guard g(self.signal_lock);
