@@ -71,6 +71,7 @@ Expected<void, NameError> Registry::unregister_name(std::string_view name) {
 }
 
 void Registry::holder_exiting(Entry& e) noexcept {
+  sd::yield_point("registry.exit.freeing");  // the holder is ending and still named
   NameTable::Shard& shard = table_.shard(e.hash);
   ShardGuard guard(shard.lock);
   e.attached = false;

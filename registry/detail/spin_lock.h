@@ -21,7 +21,8 @@ class SpinLock {
     int spins = 0;
     while (!try_lock()) {
       while (locked_.load(std::memory_order_relaxed)) {
-        if (++spins < 128) {
+        if (spins < 128) {
+          ++spins;
           __builtin_ia32_pause();
         } else {
           std::this_thread::yield();
