@@ -2,8 +2,8 @@
 //
 // As in Erlang (OTP 25: register/2, unregister/1, whereis/1, registered/0, Name ! Msg, monitor(process,
 // Name)), a node keeps one table of names; a process holds at most one name, and a name names at most one
-// process. A name is freed when its process ends, before any Exit or Down for that process is queued: a
-// process that gets the Down of a name's holder finds the name free.
+// process. A name is freed when its process ends, before anything shows that process dead (alive(), an Exit,
+// a Down, a noproc): a process that gets the Down of a name's holder finds the name free.
 //
 //   myrmex::Pid logger = myrmex::spawn([] {
 //     for (;;) myrmex::receive([](std::string& line) { std::puts(line.c_str()); });
@@ -66,9 +66,8 @@ inline constexpr std::size_t kMaxNameBytes = 255;
 // Process only; charges.
 Expected<void, NameError> unregister_name(std::string_view name);
 
-// whereis() is the process holding the name, Pid{} if none (or a bad name). A holder that is ending may
-// still be named for a moment after alive() calls it dead, as in Erlang; never once process_info() gives
-// nullopt for it, nor after an Exit or Down for it arrived. Process only; charges; takes no lock.
+// whereis() is the process holding the name, Pid{} if none (or a bad name). Once alive() calls the holder
+// dead, or an Exit or a Down for it arrived, the name is free. Process only; charges; takes no lock.
 [[nodiscard]] Pid whereis(std::string_view name);
 
 // registered() lists the names held on this node, in no order (Erlang's registered/0). Not a snapshot: a

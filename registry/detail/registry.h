@@ -3,8 +3,8 @@
 // Internal to myrmex. The registry is the node's extension number kExtensionId (vm/detail/extension.h),
 // made on the first name operation and destroyed with the node, after every process has ended. Each
 // registered name is an Entry both in the table (registry/detail/name_table.h) and attached to its holder
-// (vm/detail/extension.h's attach()), so that the holder's exit, which vm/ reports before it queues any
-// Exit or Down, frees the name.
+// (vm/detail/extension.h's attach()), so that the holder's exit, which vm/ reports before anything shows
+// the holder dead, frees the name.
 //
 // Every change to an entry happens under its shard's lock, which is taken before any process's signal
 // lock (attach() and detach() take the holder's), never the other way round: vm/ calls process_exiting()

@@ -42,6 +42,11 @@ void idle() {
   myrmex::receive([](Stop) {});
 }
 
+// spin() keeps running (yielding) until killed.
+void spin() {
+  for (;;) myrmex::yield();
+}
+
 // outcome() names a result: "ok", or its error. (Expected<void, E>::error() of a success is E{}, which
 // is `taken`, so tests compare outcomes, never error() alone.)
 std::string outcome(const Result& r) {
@@ -277,7 +282,7 @@ TEST_CASE("send by name to a holder that dies after the lookup returns send(pid)
   std::vector<std::string> outcomes;
   node.run([&] {
     for (int i = 0; i < 5; ++i) {
-      Pid p = myrmex::spawn(idle);
+      Pid p = myrmex::spawn(spin);  // running, so it can end on the other scheduler while the hook waits
       CHECK(outcome(myrmex::register_name("short-lived", p)) == "ok");
       send_target = p.value;
       outcomes.push_back(outcome(myrmex::send("short-lived", 1)));
@@ -575,14 +580,22 @@ void kill_inside(const char* point) {
 }
 
 // holder_dies_in_register() kills the holder once register_name() has attached the entry and before the
-// entry is in the table, and waits until it is dead: its exit then frees the name the call is adding.
+// entry is in the table, and waits until the holder's exit is freeing its name (registry.exit.freeing,
+// which then waits for the lock this call holds).
+std::atomic<bool> exit_freeing{false};
 void holder_dies_in_register(const char* point) {
-  if (std::strcmp(point, "registry.register.attached") != 0) return;
   myrmex::Node* node = hook_node.load();
+  if (!node) return;
+  if (std::strcmp(point, "registry.exit.freeing") == 0) {
+    exit_freeing = true;
+    return;
+  }
+  if (std::strcmp(point, "registry.register.attached") != 0) return;
   Pid t{hook_target.exchange(0)};
-  if (!node || !t) return;
+  if (!t) return;
+  exit_freeing = false;
   node->exit(t, Term::atom("kill"));
-  if (wait_until([&] { return !node->alive(t); }, std::chrono::seconds(5))) ++windows;
+  if (wait_until([] { return exit_freeing.load(); }, std::chrono::seconds(5))) ++windows;
 }
 
 // holder_dies_in_unregister() kills the holder once unregister_name() has found its entry, and waits
@@ -659,6 +672,49 @@ TEST_CASE(
   }
 }
 
+namespace {
+std::atomic<bool> freeing_entered{false}, watcher_done{false};
+
+// hold_while_freeing() stops the holder's exit where it is about to free the name, until the watcher has
+// looked (or a moment has passed: a watcher whose Down waits for the exit cannot look before it goes on).
+void hold_while_freeing(const char* point) {
+  if (std::strcmp(point, "registry.exit.freeing") != 0 || !hook_node.load() || !hook_target.exchange(0))
+    return;
+  freeing_entered = true;
+  if (!wait_until([] { return watcher_done.load(); }, std::chrono::seconds(1)))
+    ++windows;  // the watcher's Down waited for this exit: the expected case
+}
+}  // namespace
+
+TEST_CASE(
+    "a monitor set while its holder's exit is about to free the name gets its Down only after the name "
+    "is free" *
+    doctest::skip(!kYieldPoints)) {
+  // The holder's exit stops right before it frees the name; a watcher monitors it then. Its Down (the
+  // exit's own, or noproc if the holder counted as gone already) must not come before the name is free.
+  myrmex::Node node(config(2));
+  HookScope scope(node, &hold_while_freeing);
+  freeing_entered = false;
+  watcher_done = false;
+  Pid seen;
+  node.run([&] {
+    Pid me = myrmex::self();
+    Pid holder = myrmex::spawn(idle);
+    CHECK(outcome(myrmex::register_name("ending", holder)) == "ok");
+    myrmex::spawn([me, holder] {
+      while (!freeing_entered.load()) myrmex::yield();
+      Down d = down_of(myrmex::monitor(holder));
+      myrmex::send(me, myrmex::whereis("ending"));
+      watcher_done = true;
+    });
+    hook_target = holder.value;
+    myrmex::exit(holder, Term::atom("kill"));
+    seen = myrmex::receive([](Pid p) { return p; });
+  });
+  CHECK(freeing_entered.load());
+  CHECK(seen == Pid{});
+}
+
 TEST_CASE("a holder that dies inside register_name, between attach and insert, leaves no name behind" *
           doctest::skip(!kYieldPoints)) {
   LiveCounts before;
@@ -668,9 +724,10 @@ TEST_CASE("a holder that dies inside register_name, between attach and insert, l
     HookScope scope(node, &holder_dies_in_register);
     node.run([&] {
       for (int i = 0; i < 10; ++i) {
-        Pid target = myrmex::spawn(idle);
+        Pid target = myrmex::spawn(spin);  // running, so it can end on the other scheduler while we wait
         hook_target = target.value;
         outcomes.push_back(outcome(myrmex::register_name("racing", target)));
+        myrmex::exit(target, Term::atom("kill"));  // in case the hook did not run
         await_exit(target);
         CHECK(myrmex::whereis("racing") == Pid{});
         CHECK(myrmex::registered().empty());
@@ -694,11 +751,12 @@ TEST_CASE(
     HookScope scope(node, &holder_dies_in_unregister);
     node.run([&] {
       for (int i = 0; i < 10; ++i) {
-        Pid holder = myrmex::spawn(idle);
+        Pid holder = myrmex::spawn(spin);
         CHECK(outcome(myrmex::register_name("leaving", holder)) == "ok");
         hook_target = holder.value;
         outcomes.push_back(outcome(myrmex::unregister_name("leaving")));
         CHECK(myrmex::whereis("leaving") == Pid{});
+        myrmex::exit(holder, Term::atom("kill"));
         await_exit(holder);
         CHECK(myrmex::whereis("leaving") == Pid{});
         CHECK(outcome(myrmex::register_name("leaving", myrmex::self())) == "ok");  // free for the next one

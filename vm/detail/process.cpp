@@ -274,12 +274,14 @@ void Process::fiber_ended(sd::FiberEnd how) noexcept {
     leak_deliberately(body_.release());
   }
   sd::TimerWheel::cancel(timer);
+  // Our name goes before anything shows us dead: alive(), a blocked sender's noproc, a new monitor's Down.
+  release_attachment(*this);
   state.store(sd::TaskState::done, std::memory_order_release);
   sd::yield_point("exit.done.stored");
   // Senders blocked on our full mailbox must not wait for a process that is gone; later ones are refused.
   wake_senders(mailbox.take_blocked_senders(/*close=*/true));
-  // Our name goes, then our links and monitors fire: everything we sent is queued before our Exits and
-  // Downs, and their receivers see us dead.
+  // Our links and monitors fire: everything we sent is queued before our Exits and Downs, and their
+  // receivers see us dead.
   tear_down(*this, exit_reason_);
   if (node.config.log_crashes && exit_reason_.kind() == Term::Kind::tuple &&
       exit_reason_.elements()[0].is_atom("exception")) {

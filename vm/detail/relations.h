@@ -5,10 +5,10 @@
 // there is no lock order to get wrong.
 //
 // Links. A link is an entry on each side. link(A, B) inserts B into A's set first, then A into B's unless
-// B is exiting (then it takes B back out: noproc). A process that ends first closes itself (no new links,
-// monitors or attachments), then for each PID in its set locks that process and erases itself from its
-// set: only the one who erases delivers, so unlink(), which erases its own side first, stops any signal
-// from the old link.
+// B is exiting (then it takes B back out: noproc). A process that ends first closes itself (no new links or
+// monitors; it released its attachment before), then for each PID in its set locks that process and erases
+// itself from its set: only the one who erases delivers, so unlink(), which erases its own side first, stops
+// any signal from the old link.
 //
 // Monitors. One MonitorNode per monitor, shared by both ends. The watcher's index (its map by reference,
 // or its call slot) says whether the monitor is active: whoever takes the node out of the index, under the
@@ -87,7 +87,10 @@ void send_exit_signal(NodeImpl& node, Pid from, Pid to, const Term& reason);
 bool send_reply(NodeImpl& node, Pid to, std::uint64_t ref, mailbox::Envelope* reply);
 
 // ---- The ending process's scheduler, after its fiber is gone ----
-// tear_down() closes `p` and fires its attachment, then its links and monitors, with `reason`.
+// release_attachment() closes `p` to attachments and tells its attachment that `p` is ending; it runs
+// before anything shows `p` dead (its `done` state, tear_down()).
+void release_attachment(Process& p);
+// tear_down() closes `p` and fires its links and monitors with `reason`.
 void tear_down(Process& p, const Term& reason);
 
 // Introspection: copies of `p`'s relations (takes its lock).
