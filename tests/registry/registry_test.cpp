@@ -263,13 +263,14 @@ std::atomic<myrmex::Node*> send_node{nullptr};
 std::atomic<std::uint64_t> send_target{0};
 std::atomic<long> send_windows{0};
 
-// kill_after_resolve() kills the holder between send's lookup and its delivery, and waits until it is dead.
+// kill_after_resolve() kills the holder between send's lookup and its delivery, and waits until it is gone
+// (no process_info: retired, so send(pid) gives noproc; a send to a process still ending is queued).
 void kill_after_resolve(const char* point) {
   if (std::strcmp(point, "registry.send.resolved") != 0 || !send_node.load()) return;
   Pid t{send_target.exchange(0)};
   if (!t) return;
   send_node.load()->exit(t, Term::atom("kill"));
-  if (wait_until([&] { return !send_node.load()->alive(t); }, std::chrono::seconds(5))) ++send_windows;
+  if (wait_until([&] { return !send_node.load()->process_info(t); }, std::chrono::seconds(5))) ++send_windows;
 }
 }  // namespace
 
