@@ -29,6 +29,8 @@ constexpr Entry kWorkloads[] = {
     {"limit_switch", myrmex::bench::limit_context_switch, "reps: bare Boost.Context switch"},
     {"limit_futex", myrmex::bench::limit_futex_wake, "reps: futex wake round trip between two threads"},
     {"limit_mpsc", myrmex::bench::limit_mpsc, "reps: bare MPSC push+pop"},
+    {"registry_whereis", myrmex::bench::registry_whereis,
+     "names lookups schedulers reps: whereis from every scheduler vs lock-based maps"},
 };
 
 void usage() {

@@ -1,10 +1,12 @@
 // Myrmex: Erlang/OTP-style processes for C++20. Include this one header.
 //
-// The names live in myrmex::<folder> (myrmex::vm, myrmex::mailbox, myrmex::scheduler); the ones a program
-// uses every day are also available directly in myrmex::.
+// The names live in myrmex::<folder> (myrmex::vm, myrmex::mailbox, myrmex::scheduler, myrmex::registry); the
+// ones a program uses every day are also available directly in myrmex::. send() and monitor() take a Pid
+// (vm/) or a registered name (registry/): myrmex::send(pid, x) and myrmex::send("name", x) both resolve.
 #pragma once
 
 #include "mailbox/message.h"
+#include "registry/registry.h"
 #include "scheduler/scheduler.h"
 #include "vm/node.h"
 #include "vm/process.h"
@@ -15,6 +17,13 @@ namespace myrmex {
 using mailbox::Message;
 using mailbox::Overflow;
 using mailbox::SendResult;
+using registry::monitor;
+using registry::NameError;
+using registry::register_name;
+using registry::registered;
+using registry::send;
+using registry::unregister_name;
+using registry::whereis;
 using scheduler::SchedulerConfig;
 using scheduler::SchedulerStats;
 using vm::after;

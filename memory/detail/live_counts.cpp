@@ -70,6 +70,8 @@ const char* counted_name(Counted kind) noexcept {
       return "behaviour";
     case Counted::stack:
       return "fiber stack in use";
+    case Counted::name:
+      return "registered name";
     case Counted::kinds:
       break;
   }

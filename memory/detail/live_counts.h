@@ -1,4 +1,5 @@
-// Live object counts: how many envelopes, control blocks, behaviours and stacks exist right now.
+// Live object counts: how many envelopes, control blocks, behaviours, stacks and registered names exist right
+// now.
 //
 // Internal to myrmex. The tests check at every test case's end that each count is back to zero (STYLE.md
 // §9), so an API call that leaks when its caller is killed inside it fails a test. Counting must cost next
@@ -12,7 +13,7 @@
 
 namespace myrmex::memory::detail {
 
-enum class Counted : unsigned { envelope, process, behaviour, stack, kinds };
+enum class Counted : unsigned { envelope, process, behaviour, stack, name, kinds };
 
 namespace live_counts {
 // One thread's counts. Written only by the owner (relaxed load + store: no lock prefix), read by live().

@@ -24,8 +24,9 @@ inline constexpr int kMaxExtensions = 4;
 NodeExtension& extension(NodeImpl& node, int id, NodeExtension* (*make)(NodeImpl&));
 
 // ProcessAttachment is what such a library hangs on one process (at most one per process): the registry's
-// name entry. It is told when the process ends, before any of the process's links or monitors fire, so a
-// name is gone before any Exit or Down for its holder is queued.
+// name entry. It is told when the process ends, before anything shows the process dead (alive(), a blocked
+// sender's noproc, an Exit or a Down, a new monitor's or link's noproc), so a name is gone before anyone
+// can see its holder dead.
 class ProcessAttachment {
  public:
   // process_exiting() runs once on the ending process's scheduler (no process context; must not park).
@@ -39,7 +40,8 @@ class ProcessAttachment {
 };
 
 enum class AttachResult { attached, noproc, taken };
-// attach() hangs `a` on `pid`: noproc if the process is dead or ending, taken if it already has one.
+// attach() hangs `a` on `pid`: noproc if the process is dead or its attachment was released (it is
+// ending), taken if it already has one.
 AttachResult attach(NodeImpl& node, Pid pid, ProcessAttachment* a);
 // detach() takes `a` off `pid`; false if it is not there (the process ended: process_exiting() runs or ran).
 bool detach(NodeImpl& node, Pid pid, ProcessAttachment* a);

@@ -282,6 +282,8 @@ void Process::fiber_ended(sd::FiberEnd how) noexcept {
     leak_deliberately(body_.release());
   }
   sd::TimerWheel::cancel(timer);
+  // Our name goes before anything shows us dead: alive(), a blocked sender's noproc, a new monitor's Down.
+  release_attachment(*this);
   state.store(sd::TaskState::done, std::memory_order_release);
   sd::yield_point("exit.done.stored");
   // Senders blocked on our full mailbox must not wait for a process that is gone; later ones are refused.

@@ -85,7 +85,9 @@ class Process final : public scheduler::detail::Task {
   // ---- Guarded by signal_lock (see vm/detail/relations.h) ----
   SignalLock signal_lock;
   bool trap_exit = false;  // written by the process itself
-  bool closed = false;     // the process is ending: no new link, monitor or attachment
+  bool closed = false;     // the process is ending: no new link or monitor
+  // The process is ending: no new attachment. Set before `closed` and before anything shows it dead.
+  bool attachment_closed = false;
   // Made on the first link, monitor or call, under signal_lock; the process itself may read the pointer
   // without it (it only ever goes from null to set).
   std::atomic<Relations*> relations{nullptr};

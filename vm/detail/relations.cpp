@@ -313,20 +313,33 @@ bool send_reply(NodeImpl& node, Pid to, std::uint64_t ref, mailbox::Envelope* re
   return queued;
 }
 
+void release_attachment(Process& p) {
+  ProcessAttachment* attachment;
+  {
+    Guard g(p.signal_lock);
+    p.attachment_closed = true;
+    attachment = std::exchange(p.attachment, nullptr);
+  }
+  // Before `closed`: a monitor set meanwhile is queued for tear_down(), not answered noproc at once, so
+  // nobody gets a Down for p while it still holds its name.
+  if (attachment) attachment->process_exiting(p.pid);
+}
+
 void tear_down(Process& p, const Term& reason, void (*pace)(Process&)) {
   NodeImpl& node = p.node;
   int fired = 0;
   const auto paced = [&] {
     if (pace && ++fired % kTearDownBatch == 0) pace(p);
   };
-  ProcessAttachment* attachment;
+  // The name goes first: whoever sees p dead (an Exit, a Down, a link's or a monitor's noproc) finds it
+  // free.
+  release_attachment(p);
   Relations::LinkSet links;
   MonitorNode* monitored_by = nullptr;
   std::vector<std::pair<Pid, MonitorNode*>> held;  // (target, node) of the monitors p holds
   {
     Guard g(p.signal_lock);
     p.closed = true;
-    attachment = std::exchange(p.attachment, nullptr);
     if (Relations* rp = relations_of(p)) {
       Relations& r = *rp;
       links.swap(r.links);
@@ -339,8 +352,6 @@ void tear_down(Process& p, const Term& reason, void (*pace)(Process&)) {
       r.call_ref.store(0, std::memory_order_relaxed);
     }
   }
-  // The name goes first: whoever gets an Exit or a Down for p finds it free.
-  if (attachment) attachment->process_exiting(p.pid);
   for (Pid other : links) {
     {
       Held t(node, other);
@@ -397,7 +408,7 @@ AttachResult attach(NodeImpl& node, Pid pid, ProcessAttachment* a) {
   Held t(node, pid);
   if (!t) return AttachResult::noproc;
   Guard g(t->signal_lock);
-  if (t->closed) return AttachResult::noproc;
+  if (t->attachment_closed) return AttachResult::noproc;
   if (t->attachment) return AttachResult::taken;
   t->attachment = a;
   return AttachResult::attached;

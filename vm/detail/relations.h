@@ -6,9 +6,9 @@
 //
 // Links. A link is an entry on each side, and link() and unlink() change both under both locks, so no
 // interleaving leaves half a link. link() fails (noproc) on a process that is ending. A process that ends
-// first closes itself (no new links, monitors or attachments) and takes its set, then for each PID in it
-// locks that process and erases itself from its set: only the one who erases delivers, so an unlink()
-// that got there first means no signal from the old link.
+// first releases its attachment (vm/detail/extension.h), then closes itself (no new links or monitors)
+// and takes its set, then for each PID in it locks that process and erases itself from its set: only the
+// one who erases delivers, so an unlink() that got there first means no signal from the old link.
 //
 // Monitors. One MonitorNode per monitor, shared by both ends. The watcher's index (its map by reference,
 // or its call slot) says whether the monitor is active: whoever takes the node out of the index, under the
@@ -105,8 +105,12 @@ void send_exit_signal(NodeImpl& node, Pid from, Pid to, const Term& reason);
 bool send_reply(NodeImpl& node, Pid to, std::uint64_t ref, mailbox::Envelope* reply);
 
 // ---- The ending process, at the end of its fiber (or its scheduler, when the fiber was abandoned) ----
-// tear_down() closes `p` and fires its attachment, then its links and monitors, with `reason`. pace(p),
-// when given, is called after every kTearDownBatch of them (to charge, and so yield, on the fiber).
+// release_attachment() closes `p` to attachments and tells its attachment that `p` is ending; it runs
+// before anything shows `p` dead (closing it in tear_down(), its `done` state). Idempotent.
+void release_attachment(Process& p);
+// tear_down() releases `p`'s attachment, closes `p` and fires its links and monitors with `reason`.
+// pace(p), when given, is called after every kTearDownBatch of them (to charge, and so yield, on the
+// fiber).
 inline constexpr int kTearDownBatch = 256;
 void tear_down(Process& p, const Term& reason, void (*pace)(Process&));
 

@@ -32,7 +32,9 @@ class SignalLock {
     int spins = 0;
     while (locked_.exchange(true, std::memory_order_acquire)) {
       while (locked_.load(std::memory_order_relaxed)) {
-        if (++spins < 128) {
+        scheduler::detail::yield_point("signal_lock.contended");
+        if (spins < 128) {
+          ++spins;
           __builtin_ia32_pause();
         } else {
           std::this_thread::yield();
