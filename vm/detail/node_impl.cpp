@@ -98,11 +98,15 @@ SendResult NodeImpl::send(Process* sender, Pid to, mailbox::Envelope* e) {
     // A process sending from its scheduler needs no reference until its next quiescent point, unless the
     // target's mailbox is bounded: a blocked sender parks, and a parked process may hold nothing.
     Process* target = table.lookup_local(to);
-    if (!target) return SendResult::noproc;
+    if (!target || target->closed.load(std::memory_order_relaxed)) return SendResult::noproc;
     if (target->mailbox.bound() == 0 && delivered(*target)) return SendResult::ok;
   }
   Process* target = table.acquire(to);
   if (!target) return SendResult::noproc;
+  if (target->closed.load(std::memory_order_relaxed)) {
+    table.release(target);
+    return SendResult::noproc;
+  }
   struct Reference {
     ProcessTable& table;
     Process* p;

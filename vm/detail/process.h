@@ -85,7 +85,9 @@ class Process final : public scheduler::detail::Task {
   // ---- Guarded by signal_lock (see vm/detail/relations.h) ----
   SignalLock signal_lock;
   bool trap_exit = false;  // written by the process itself
-  bool closed = false;     // the process is ending: no new link or monitor
+  // The process is ending: no new link or monitor, and a send gets noproc. Written under signal_lock;
+  // atomic because send() reads it without the lock (once alive() said false, send() must agree).
+  std::atomic<bool> closed = false;
   // The process is ending: no new attachment. Set before `closed` and before anything shows it dead.
   bool attachment_closed = false;
   // Made on the first link, monitor or call, under signal_lock; the process itself may read the pointer
