@@ -1,0 +1,118 @@
+#include "supervisor/gen_server.h"
+
+#include <optional>
+
+#include "supervisor/logger.h"
+#include "supervisor/reasons.h"
+
+namespace myrmex::gen_server {
+
+namespace {
+
+// exactly<T>() is the message's T when it holds one of the runtime's own types (their type_info is never
+// duplicated: one pointer compare, no name compare on a miss).
+template <class T>
+T* exactly(Message& m) {
+  return &m.type() == &typeid(T) ? m.get<T>() : nullptr;
+}
+
+}  // namespace
+
+void stop_self(Term reason) {
+  detail::ServerBase::stop_current(std::move(reason));
+}
+
+Expected<void, CallError> stop(const ServerRef& server, Term reason, std::chrono::milliseconds timeout) {
+  const Pid pid = server.pid();
+  const vm::MonitorRef ref = vm::monitor(pid);
+  (void)vm::send(pid, detail::StopRequest{reason});
+  std::optional<CallError> error;
+  vm::receive(vm::when([ref](const vm::Down& d) { return d.ref.value == ref.value; },
+                       [&](vm::Down& d) {
+                         if (d.reason == vm::atoms::noproc())
+                           error = CallError{CallError::noproc, d.reason};
+                         else if (!(d.reason == reason))
+                           error = CallError{CallError::exited, std::move(d.reason)};
+                       }),
+              vm::after(timeout, [&] {
+                vm::demonitor(ref, vm::flush);
+                error = CallError{CallError::timeout, vm::atoms::timeout()};
+              }));
+  if (error) return vm::unexpected(std::move(*error));
+  return {};
+}
+
+namespace detail {
+
+void ServerBase::init() {
+  if (!name.empty() && !registry::register_name(name, vm::self())) {
+    // OTP's {error, {already_started, Pid}}: this process ends quietly.
+    (void)vm::send(starter, Started{start_ref, InitResult::Kind::stop, true, registry::whereis(name)});
+    stop_current(vm::atoms::normal());
+    return;
+  }
+  InitResult result = user_init();  // an exception ends the process: the starter sees its Down
+  switch (result.kind()) {
+    case InitResult::Kind::ok:
+      initialized_ = true;
+      (void)vm::send(starter, Started{start_ref, result.kind()});
+      return;
+    case InitResult::Kind::ignore:
+      (void)vm::send(starter, Started{start_ref, result.kind()});
+      stop_current(vm::atoms::normal());
+      return;
+    case InitResult::Kind::stop:
+      stop_current(result.reason());  // the starter sees the reason in its Down
+      return;
+  }
+}
+
+void ServerBase::terminate(const Term& reason) {
+  if (initialized_) user_terminate(reason);
+  if (!supervisor::is_quiet_exit(reason))
+    logger::report(logger::Level::error, "server_terminated", vm::self(), name,
+                   {{"type", type_name()}, {"reason", reason.to_string()}});
+}
+
+bool ServerBase::handle_system(Message& m) {
+  if (auto* stop = exactly<StopRequest>(m)) {
+    stop_current(std::move(stop->reason));
+    return true;
+  }
+  if (auto* e = exactly<vm::Exit>(m); e && parent && e->from == parent) {
+    stop_current(std::move(e->reason));
+    return true;
+  }
+  return false;
+}
+
+Expected<Pid, StartError> start_server(std::unique_ptr<ServerBase> server, StartOptions options) {
+  const Ref ref = vm::make_ref();
+  server->starter = vm::self();
+  server->start_ref = ref;
+  server->name = options.name;
+  server->parent = options.spawn.link ? vm::self() : Pid{};
+  auto [pid, monitor] = vm::detail::spawn_monitored(nullptr, std::move(server), options.spawn);
+  std::optional<StartError> error;
+  const auto started = [&](Started& s) {
+    if (s.name_taken) {
+      error = StartError{StartError::already_started,
+                         Term::tuple({Term::atom("already_started"), Term(s.holder)}), s.holder};
+    } else if (s.kind == InitResult::Kind::ignore) {
+      error = StartError{StartError::ignored, Term::atom("ignore"), Pid{}};
+    }
+  };
+  vm::receive(vm::when([ref](const Started& s) { return s.ref == ref; }, started),
+              vm::when([m = monitor](const vm::Down& d) { return d.ref.value == m.value; },
+                       [&](vm::Down& d) { error = StartError{StartError::failed, std::move(d.reason), Pid{}}; }),
+              vm::after(options.timeout, [&, p = pid] {
+                vm::exit(p, vm::atoms::kill());
+                error = StartError{StartError::timeout, vm::atoms::timeout(), Pid{}};
+              }));
+  vm::demonitor(monitor, vm::flush);
+  if (error) return vm::unexpected(std::move(*error));
+  return pid;
+}
+
+}  // namespace detail
+}  // namespace myrmex::gen_server
