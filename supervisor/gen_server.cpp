@@ -104,7 +104,9 @@ Expected<Pid, StartError> start_server(std::unique_ptr<ServerBase> server, Start
   };
   vm::receive(vm::when([ref](const Started& s) { return s.ref == ref; }, started),
               vm::when([m = monitor](const vm::Down& d) { return d.ref.value == m.value; },
-                       [&](vm::Down& d) { error = StartError{StartError::failed, std::move(d.reason), Pid{}}; }),
+                       [&](vm::Down& d) {
+                         error = StartError{StartError::failed, std::move(d.reason), Pid{}};
+                       }),
               vm::after(options.timeout, [&, p = pid] {
                 vm::exit(p, vm::atoms::kill());
                 error = StartError{StartError::timeout, vm::atoms::timeout(), Pid{}};

@@ -73,10 +73,10 @@ struct Messages {};
 // ServerRef names a server by PID or by registered name; every client function takes one.
 class ServerRef {
  public:
-  ServerRef(Pid pid) : pid_(pid) {}                          // NOLINT: implicit on purpose
-  ServerRef(const char* name) : name_(name) {}               // NOLINT
-  ServerRef(std::string name) : name_(std::move(name)) {}    // NOLINT
-  ServerRef(std::string_view name) : name_(name) {}          // NOLINT
+  ServerRef(Pid pid) : pid_(pid) {}                        // NOLINT: implicit on purpose
+  ServerRef(const char* name) : name_(name) {}             // NOLINT
+  ServerRef(std::string name) : name_(std::move(name)) {}  // NOLINT
+  ServerRef(std::string_view name) : name_(name) {}        // NOLINT
   // pid() is the server's PID now: the name's holder, or Pid{} when nobody holds it. Process only.
   Pid pid() const { return name_.empty() ? pid_ : registry::whereis(name_); }
   const std::string& name() const { return name_; }
@@ -174,7 +174,8 @@ namespace myrmex::gen_server {
 // Process only; may park.
 template <class S>
 Expected<Pid, StartError> start(S server, StartOptions options = {}) {
-  return detail::start_server(std::make_unique<detail::ServerProcess<S>>(std::move(server)), std::move(options));
+  return detail::start_server(std::make_unique<detail::ServerProcess<S>>(std::move(server)),
+                              std::move(options));
 }
 
 // start_link() is start() with the server linked to the caller before it runs (gen_server:start_link).

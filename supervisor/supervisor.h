@@ -5,8 +5,10 @@
 //
 //   using namespace myrmex;
 //   supervisor::Spec spec{.flags = {.strategy = supervisor::Strategy::one_for_one, .intensity = 3},
-//                         .children = {supervisor::worker("db", [] { return gen_server::start_link(Db{}, {.name = "db"}); }),
-//                                      supervisor::supervisor_child("pool", [] { return supervisor::start_link(pool_spec()); })}};
+//                         .children = {supervisor::worker("db", [] { return gen_server::start_link(Db{},
+//                         {.name = "db"}); }),
+//                                      supervisor::supervisor_child("pool", [] { return
+//                                      supervisor::start_link(pool_spec()); })}};
 //   Expected<Pid, gen_server::StartError> sup = supervisor::start_link(std::move(spec));
 //
 // A child's `start` runs in the supervisor process and must start a process linked to its caller (the
@@ -90,14 +92,14 @@ Expected<Pid, StartError> start_link(Spec spec, StartOptions options = {});
 // SupervisorError says why a child operation failed.
 struct SupervisorError {
   enum Kind {
-    not_found,            // no child with that id (or PID)
-    running,              // restart_child/delete_child of a child that has a process
-    restarting,           // the child waits for a restart
-    simple_one_for_one,   // an operation by id on a simple_one_for_one supervisor
-    already_present,      // start_child with an id already in the specs (no process)
-    already_started,      // start_child with an id already running (`pid` is it)
-    start_failed,         // the child's start failed (`reason`)
-    noproc,               // the supervisor is gone (or the call failed: `reason`)
+    not_found,           // no child with that id (or PID)
+    running,             // restart_child/delete_child of a child that has a process
+    restarting,          // the child waits for a restart
+    simple_one_for_one,  // an operation by id on a simple_one_for_one supervisor
+    already_present,     // start_child with an id already in the specs (no process)
+    already_started,     // start_child with an id already running (`pid` is it)
+    start_failed,        // the child's start failed (`reason`)
+    noproc,              // the supervisor is gone (or the call failed: `reason`)
   };
   Kind kind = not_found;
   Term reason;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "memory/detail/live_counts.h"
+#include "supervisor/logger.h"
 
 namespace {
 
@@ -52,6 +53,8 @@ REGISTER_LISTENER("leak_check", 1, LeakCheck);
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Crash and supervisor reports are the logger tests' to look at, not noise in every other test's output.
+  myrmex::logger::set_level(myrmex::logger::Level::none);
   doctest::Context context(argc, argv);
   int status = context.run();
   for (const std::string& leak : leaks) std::fprintf(stderr, "LEAK: %s\n", leak.c_str());

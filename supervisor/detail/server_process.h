@@ -120,7 +120,8 @@ class ServerProcess final : public ServerBase {
   template <class... Calls, class... Casts>
   static auto make_table(Messages<Calls...>, Messages<Casts...>) {
     return std::array<Entry, sizeof...(Calls) + sizeof...(Casts)>{
-        Entry{&typeid(typename request_message<Calls>::type), &on_call<typename request_message<Calls>::type>}...,
+        Entry{&typeid(typename request_message<Calls>::type),
+              &on_call<typename request_message<Calls>::type>}...,
         Entry{&typeid(Cast<Casts>), &on_cast<Casts>}...};
   }
   static const auto& table() {
@@ -138,8 +139,9 @@ class ServerProcess final : public ServerBase {
       if constexpr (requires { s.handle_call(request.value, from); }) {
         return s.handle_call(request.value, from);
       } else {
-        static_assert(requires { s.handle_call(request.value); },
-                      "a server lists a request in `calls` but has no handle_call(Request&[, From<R>]) for it");
+        static_assert(
+            requires { s.handle_call(request.value); },
+            "a server lists a request in `calls` but has no handle_call(Request&[, From<R>]) for it");
         return s.handle_call(request.value);
       }
     };
@@ -161,8 +163,9 @@ class ServerProcess final : public ServerBase {
 
   template <class T>
   static void on_cast(ServerProcess& p, Message& m) {
-    static_assert(requires(S& s, T& t) { s.handle_cast(t); },
-                  "a server lists a type in `casts` but has no handle_cast(T&) for it");
+    static_assert(
+        requires(S & s, T & t) { s.handle_cast(t); },
+        "a server lists a type in `casts` but has no handle_cast(T&) for it");
     p.server_.handle_cast(m.get<Cast<T>>()->value);
   }
 

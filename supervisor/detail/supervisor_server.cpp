@@ -74,7 +74,8 @@ gen_server::InitResult SupervisorServer::init() {
     Child& c = children_[i];
     auto pid = start(c);
     if (!pid && pid.error().kind != StartError::ignored) {
-      Term failed = Term::tuple({Term::atom("failed_to_start_child"), Term::atom(c.spec.id), pid.error().reason});
+      Term failed =
+          Term::tuple({Term::atom("failed_to_start_child"), Term::atom(c.spec.id), pid.error().reason});
       report(logger::Level::error, "start_error",
              {{"id", c.spec.id}, {"reason", pid.error().reason.to_string()}});
       shut_down_from(0, i);
@@ -85,9 +86,9 @@ gen_server::InitResult SupervisorServer::init() {
 }
 
 Expected<Pid, StartError> SupervisorServer::start(Child& c) {
-  Expected<Pid, StartError> pid = c.spec.start ? c.spec.start()
-                                               : vm::unexpected(StartError{StartError::failed,
-                                                                           Term::atom("no_start_function"), Pid{}});
+  Expected<Pid, StartError> pid =
+      c.spec.start ? c.spec.start()
+                   : vm::unexpected(StartError{StartError::failed, Term::atom("no_start_function"), Pid{}});
   c.pid = pid ? *pid : Pid{};
   c.restarting = false;
   return pid;
@@ -139,9 +140,8 @@ void SupervisorServer::shut_down_from(std::size_t first, std::size_t last) {
   for (std::size_t i = last; i-- > first;) shut_down(children_[i]);
   // Temporary children are not restarted, so their specs go with them.
   auto gone = std::remove_if(children_.begin() + static_cast<std::ptrdiff_t>(first),
-                             children_.begin() + static_cast<std::ptrdiff_t>(last), [](const Child& c) {
-                               return c.spec.restart == Restart::temporary && !c.pid;
-                             });
+                             children_.begin() + static_cast<std::ptrdiff_t>(last),
+                             [](const Child& c) { return c.spec.restart == Restart::temporary && !c.pid; });
   children_.erase(gone, children_.begin() + static_cast<std::ptrdiff_t>(last));
 }
 
@@ -183,7 +183,8 @@ void SupervisorServer::child_exited(Children::iterator c, const Term& reason) {
     report(logger::Level::error, "child_terminated",
            {{"child", c->pid.to_string()}, {"id", c->spec.id}, {"reason", reason.to_string()}});
   c->pid = Pid{};
-  const bool again = c->spec.restart == Restart::permanent || (c->spec.restart == Restart::transient && !quiet);
+  const bool again =
+      c->spec.restart == Restart::permanent || (c->spec.restart == Restart::transient && !quiet);
   if (!again) {
     if (c->spec.restart == Restart::temporary || dynamic()) children_.erase(c);
     return;
@@ -202,7 +203,8 @@ bool SupervisorServer::add_restart() {
 bool SupervisorServer::restart(std::uint64_t key) {
   if (!add_restart()) {
     report(logger::Level::error, "shutdown",
-           {{"reason", "reached_max_restart_intensity"}, {"intensity", std::to_string(flags_.intensity)},
+           {{"reason", "reached_max_restart_intensity"},
+            {"intensity", std::to_string(flags_.intensity)},
             {"period_ms", std::to_string(flags_.period.count())}});
     shut_down_all();
     gen_server::stop_self(vm::atoms::shutdown());
@@ -230,12 +232,14 @@ void SupervisorServer::start_group(std::size_t first, std::size_t last) {
     if (c.pid) continue;
     auto pid = start(c);
     if (pid) {
-      report(logger::Level::info, "child_restarted",
-             {{"child", pid->to_string()}, {"id", c.spec.id}, {"restarts", std::to_string(restarts_.size())}});
+      report(
+          logger::Level::info, "child_restarted",
+          {{"child", pid->to_string()}, {"id", c.spec.id}, {"restarts", std::to_string(restarts_.size())}});
       continue;
     }
     if (pid.error().kind == StartError::ignored) continue;
-    report(logger::Level::error, "start_error", {{"id", c.spec.id}, {"reason", pid.error().reason.to_string()}});
+    report(logger::Level::error, "start_error",
+           {{"id", c.spec.id}, {"reason", pid.error().reason.to_string()}});
     // OTP's try_again_restart: the next attempt comes as a message, so calls in between are served.
     c.restarting = true;
     (void)vm::send(vm::self(), RetryRestart{c.key});
