@@ -42,16 +42,18 @@ Params& Params::add(const std::string& key, const std::string& value) {
   return *this;
 }
 
-void print(const Figure& f) {
+void print(const Figure& f, const Extra& extra) {
   std::vector<double> s = f.samples;
   std::sort(s.begin(), s.end());
   double median =
       s.empty() ? 0 : (s.size() % 2 ? s[s.size() / 2] : (s[s.size() / 2 - 1] + s[s.size() / 2]) / 2);
   std::printf(
       "{\"impl\":\"%s\",\"item\":\"%s\",\"params\":%s,\"median\":%.6g,\"min\":%.6g,\"max\":%.6g,\"n\":%zu,"
-      "\"unit\":\"%s\"}\n",
+      "\"unit\":\"%s\"",
       f.impl.c_str(), f.item.c_str(), f.params.json().c_str(), median, s.empty() ? 0 : s.front(),
       s.empty() ? 0 : s.back(), s.size(), f.unit.c_str());
+  for (const auto& [key, value] : extra) std::printf(",\"%s\":%.6g", key.c_str(), value);
+  std::printf("}\n");
   std::fflush(stdout);
 }
 

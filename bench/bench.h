@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace myrmex::bench {
@@ -47,7 +48,10 @@ struct Figure {
   std::vector<double> samples;
   std::string impl = "myrmex";
 };
-void print(const Figure& figure);
+// Extra is more "key":number fields that print() adds after unit, before the closing brace (W8's flatness
+// medians); bench-report keeps them.
+using Extra = std::vector<std::pair<std::string, double>>;
+void print(const Figure& figure, const Extra& extra = {});
 
 // repeat() runs `once` one untimed time (warm-up), then `reps` times, and returns what each timed run
 // returned.

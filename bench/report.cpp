@@ -6,6 +6,8 @@
 // Input: one figure per line, exactly as myrmex-bench and myrmex_bench.erl print it (../shared/BENCH.md),
 // keys in this order, no spaces, impl "myrmex", "erlang" or "limit":
 //   {"impl":..,"item":"W3.pingpong","params":{"schedulers":2},"median":..,"min":..,"max":..,"n":3,"unit":..}
+// optionally followed by more "key":number fields before the closing brace (W8's first100_median and
+// last1000_median); merged lines take the median of each.
 // Lines that do not start with {"impl" (log lines, blanks) are ignored; a line that does but does not parse
 // stops the report with its file, line number and what was expected (exit 1).
 //
@@ -45,14 +47,21 @@ struct Figure {
   double median = 0, min = 0, max = 0;
   long n = 0;
   std::string unit;
+  std::vector<std::pair<std::string, double>> extra;  // the "key":number fields after unit
 };
 
 std::string to_json(const Figure& f) {
   char numbers[128];
   std::snprintf(numbers, sizeof numbers, "\"median\":%.6g,\"min\":%.6g,\"max\":%.6g,\"n\":%ld", f.median,
                 f.min, f.max, f.n);
+  std::string extra;
+  for (const auto& [key, value] : f.extra) {
+    char field[128];
+    std::snprintf(field, sizeof field, ",\"%s\":%.6g", key.c_str(), value);
+    extra += field;
+  }
   return "{\"impl\":\"" + f.impl + "\",\"item\":\"" + f.item + "\",\"params\":" + f.params + "," + numbers +
-         ",\"unit\":\"" + f.unit + "\"}";
+         ",\"unit\":\"" + f.unit + "\"" + extra + "}";
 }
 
 // ---- parsing
@@ -83,6 +92,12 @@ class LineParser {
     f.n = count();
     expect(",\"unit\":");
     f.unit = string();
+    while (pos_ < s_.size() && s_[pos_] == ',') {
+      ++pos_;
+      std::string key = string();
+      expect(":");
+      f.extra.emplace_back(key, number());
+    }
     expect("}");
     if (pos_ != s_.size()) fail("end of line");
     return f;
@@ -203,6 +218,13 @@ std::vector<Figure> merge(const std::vector<Figure>& lines) {
       f.n += part->n;
     }
     f.median = median_of(medians);
+    for (auto& [key, value] : f.extra) {
+      std::vector<double> values;
+      for (const Figure* part : group)
+        for (const auto& [k, v] : part->extra)
+          if (k == key) values.push_back(v);
+      value = median_of(values);
+    }
     merged.push_back(f);
   }
   return merged;
@@ -475,6 +497,32 @@ void print_memory(const Results& r) {
   if (!line.empty()) std::printf("\nMemory per blocked process by style (Myrmex): %s.\n", line.c_str());
 }
 
+// print_extra shows the extra fields of our figures beside Erlang's (W8: the first-100 and last-1,000
+// medians, which say whether a restart gets slower as restarts pile up).
+void print_extra(const Results& r) {
+  bool header = false;
+  for (const Figure& mine : r.all()) {
+    if (mine.impl != "myrmex" || mine.extra.empty()) continue;
+    if (!header) {
+      std::printf(
+          "\n| workload | params | field | Myrmex | Erlang | Erlang/Myrmex |\n|---|---|---|--:|--:|--:|\n");
+      header = true;
+    }
+    const Figure* erlang = r.erlang_of(mine);
+    for (const auto& [key, value] : mine.extra) {
+      std::optional<double> theirs;
+      if (erlang)
+        for (const auto& [k, v] : erlang->extra)
+          if (k == key) theirs = v;
+      std::string ratio = "—";
+      if (theirs && value > 0 && better_of(mine) == Better::lower) ratio = format_ratio(*theirs / value);
+      std::printf("| %s | %s | %s | %s | %s | %s |\n", mine.item.c_str(), format_params(mine).c_str(),
+                  key.c_str(), format_value(value, mine.unit).c_str(),
+                  theirs ? format_value(*theirs, mine.unit).c_str() : "—", ratio.c_str());
+    }
+  }
+}
+
 // print_unpaired names Erlang figures that have no Myrmex figure beside them (say, our side failed).
 void print_unpaired(const Results& r) {
   std::string line;
@@ -508,6 +556,7 @@ int main(int argc, char** argv) {
   for (const Figure& f : results.all()) std::printf("%s\n", to_json(f).c_str());
   std::printf("\n");
   print_workloads(results);
+  print_extra(results);
   print_limits(results);
   print_memory(results);
   print_unpaired(results);

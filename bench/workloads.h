@@ -5,13 +5,14 @@
 
 namespace myrmex::bench {
 
-// W1–W6 and W9 of ../shared/BENCH.md, plus the idle-node CPU check (workloads/).
+// W1–W6, W8 and W9 of ../shared/BENCH.md, plus the idle-node CPU check (workloads/).
 void w1_spawn(const Args& args);
 void w2_ring(const Args& args);
 void w3_pingpong(const Args& args);
 void w4_fanin(const Args& args);
 void w5_call(const Args& args);
 void w6_fairness(const Args& args);
+void w8_supervisor(const Args& args);
 void w9_exit(const Args& args);
 void idle_node(const Args& args);
 void stack_rss(const Args& args);

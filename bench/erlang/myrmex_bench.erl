@@ -1,4 +1,4 @@
-%% Erlang/OTP side of the Myrmex benchmark suite: workloads W1-W6 and W9 of ../shared/BENCH.md (from the
+%% Erlang/OTP side of the Myrmex benchmark suite: workloads W1-W6, W8 and W9 of ../shared/BENCH.md (from the
 %% repository root) and an idle check. Each figure is one JSON line on stdout, in the same format and with
 %% the same params text as the C++ side, so bench/run can pair them.
 %%
@@ -12,8 +12,10 @@
 %%   w2   n=[10000] m=[100] schedulers= reps=[3]      ring: setup per process, token hop
 %%   w3   round_trips=[1000000] schedulers= reps=[3]  ping-pong
 %%   w4   k=[4] m=[1000000] schedulers= reps=[3]      fan-in of k senders into one receiver
-%%   w5   calls=[10000] schedulers= reps=[3]          call latency: empty, caller_100k, server_100k
+%%   w5   calls=[10000] schedulers= reps=[3]          call latency: empty, caller_100k, server_100k,
+%%                                                    gen_server (OTP's gen_server:call to a gen_server)
 %%   w6   round_trips=[100000] reps=[3]               ping-pong beside 0 and 1 spinner; run with +S 1:1
+%%   w8   cycles=[10000] schedulers=                 supervisor restart cycles (one run of `cycles`)
 %%   w9   cycles=[100000] links=[100000] schedulers= reps=[3]
 %%                                                    spawn_monitor/DOWN cycles; exit fan-out to links
 %%   idle n=[1000000] seconds=[10] schedulers=        CPU use of n blocked processes
@@ -22,9 +24,14 @@
 %% W5 server_100k scans 100k queued messages on every call (10k calls = 1e9 skipped messages): about
 %% 0.5 ms per call, so 4-7 s per repetition and ~25 s for all of w5 on a loaded 2-core VM; that cost is the
 %% point of the case, so it is not scaled down.
+%%
+%% This module is also the callback module of the OTP behaviours W5 and W8 use: a gen_server (init/1 with
+%% `echo` or `w8_server`, handle_call/3, handle_cast/2, handle_info/2) and a supervisor (init/1 with
+%% `w8_sup`). No -behaviour attribute: both behaviours want an init/1, and the argument tells them apart.
 -module(myrmex_bench).
 
 -export([main/0, main/1]).
+-export([init/1, handle_call/3, handle_cast/2, handle_info/2]).
 
 -define(USAGE,
         "usage: erl -noshell +S S:S +P 20000000 -pa DIR -run myrmex_bench main WORKLOAD key=value ...~n"
@@ -33,6 +40,7 @@
         "  w3   round_trips=1000000 schedulers=S reps=3~n"
         "  w4   k=4 m=1000000 schedulers=S reps=3~n"
         "  w5   calls=10000 schedulers=S reps=3~n"
+        "  w8   cycles=10000 schedulers=S~n"
         "  w6   round_trips=100000 reps=3   (run with +S 1:1)~n"
         "  w9   cycles=100000 links=100000 schedulers=S reps=3~n"
         "  idle n=1000000 seconds=10 schedulers=S~n").
@@ -61,6 +69,7 @@ spec("w3") -> [{"round_trips", 1000000}, {"schedulers", default}, {"reps", 3}];
 spec("w4") -> [{"k", 4}, {"m", 1000000}, {"schedulers", default}, {"reps", 3}];
 spec("w5") -> [{"calls", 10000}, {"schedulers", default}, {"reps", 3}];
 spec("w6") -> [{"round_trips", 100000}, {"reps", 3}];
+spec("w8") -> [{"cycles", 10000}, {"schedulers", default}];
 spec("w9") -> [{"cycles", 100000}, {"links", 100000}, {"schedulers", default}, {"reps", 3}];
 spec("idle") -> [{"n", 1000000}, {"seconds", 10}, {"schedulers", default}];
 spec(_) -> undefined.
@@ -117,6 +126,7 @@ workload("w3", [RoundTrips, S, Reps]) -> w3(RoundTrips, S, Reps);
 workload("w4", [K, M, S, Reps]) -> w4(K, M, S, Reps);
 workload("w5", [Calls, S, Reps]) -> w5(Calls, S, Reps);
 workload("w6", [RoundTrips, Reps]) -> w6(RoundTrips, Reps);
+workload("w8", [Cycles, S]) -> w8(Cycles, S);
 workload("w9", [Cycles, Links, S, Reps]) -> w9(Cycles, Links, S, Reps);
 workload("idle", [N, Seconds, S]) -> idle(N, Seconds, S).
 
@@ -278,10 +288,17 @@ count(Left) ->
 
 w5(Calls, S, Reps) ->
     [figure("W5.call", [{"case", Case}, {"schedulers", S}], "ns/call", call_case(Case, Calls, Reps))
-     || Case <- ["empty", "caller_100k", "server_100k"]].
+     || Case <- ["empty", "caller_100k", "server_100k", "gen_server"]].
 
 %% call_case/3 makes a fresh server and caller, fills the mailbox the case names, and returns the caller's
 %% timed repetitions (ns per call).
+call_case("gen_server", Calls, Reps) ->
+    Home = self(),
+    {ok, Server} = gen_server:start(?MODULE, echo, []),
+    spawn(fun() -> Home ! {calls, repeat(Reps, fun() -> timed_gen_server_calls(Server, Calls) end)} end),
+    receive {calls, Samples} -> ok end,
+    ok = gen_server:stop(Server),
+    Samples;
 call_case(Case, Calls, Reps) ->
     Home = self(),
     Server = spawn(fun server/0),
@@ -313,6 +330,17 @@ call_n(_Server, 0) ->
 call_n(Server, I) ->
     I = call(Server, I),
     call_n(Server, I - 1).
+
+timed_gen_server_calls(Server, Calls) ->
+    T0 = now_ns(),
+    gen_server_call_n(Server, Calls),
+    (now_ns() - T0) / Calls.
+
+gen_server_call_n(_Server, 0) ->
+    ok;
+gen_server_call_n(Server, I) ->
+    I = gen_server:call(Server, {echo, I}),
+    gen_server_call_n(Server, I - 1).
 
 %% The raw call, as Myrmex's call() does it: no monitor. Because the receive matches a reference made in
 %% the same function, the compiler marks the queue before the send and the receive skips older messages.
@@ -363,6 +391,67 @@ spin_rate(Spins, Ms) ->
     T0 = now_ns(),
     timer:sleep(Ms),
     (atomics:get(Spins, 1) - C0) / (now_ns() - T0).
+
+%%% W8: crash a supervised registered server, wait for its restart, call the new one
+
+%% w8/2 runs Cycles cycles under a fresh one_for_one supervisor whose one permanent child is a gen_server
+%% registered as w8_server. Each cycle: monitor the server, then (timed) cast it `crash` (handle_cast
+%% fails), wait for the DOWN, spin (erlang:yield, no sleep) until whereis(w8_server) is a new PID, call it
+%% once. The figure is over the cycles: median/min/max of the per-cycle us (n = Cycles), and the medians of
+%% the first 100 and of the last 1,000 cycles.
+w8(Cycles, S) ->
+    Cycles >= 1000 orelse usage(),
+    % Every cycle is a crash report and a supervisor report; the figure must not time the logging.
+    logger:set_primary_config(level, none),
+    {ok, Sup} = supervisor:start_link(?MODULE, w8_sup),
+    Us = w8_cycles(whereis(w8_server), 0, Cycles, []),
+    ok = gen_server:stop(Sup),
+    First = lists:sublist(Us, 100),
+    Last = lists:nthtail(Cycles - 1000, Us),
+    figure("W8.cycle", [{"cycles", Cycles}, {"schedulers", S}], "us/cycle", Us,
+           [{"first100_median", median(lists:sort(First))}, {"last1000_median", median(lists:sort(Last))}]).
+
+%% w8_cycles/4 returns the cycles' times in us, first cycle first.
+w8_cycles(_Server, Cycles, Cycles, Acc) ->
+    lists:reverse(Acc);
+w8_cycles(Server, I, Cycles, Acc) ->
+    Ref = monitor(process, Server),
+    T0 = now_ns(),
+    gen_server:cast(Server, crash),
+    receive {'DOWN', Ref, process, Server, _} -> ok end,
+    Next = new_holder(w8_server, Server),
+    I = gen_server:call(Next, {echo, I}),
+    T1 = now_ns(),
+    w8_cycles(Next, I + 1, Cycles, [(T1 - T0) / 1000 | Acc]).
+
+%% new_holder/2 spins until Name is registered by a process other than Old.
+new_holder(Name, Old) ->
+    case whereis(Name) of
+        Pid when is_pid(Pid), Pid =/= Old -> Pid;
+        _ -> erlang:yield(), new_holder(Name, Old)
+    end.
+
+%%% Behaviour callbacks (W5's and W8's servers, W8's supervisor)
+
+%% Intensity 1,000,000 restarts per 1 s: a cycle would have to take ~1 us to reach it, so the supervisor
+%% never gives up during the bench. Same flags on the Myrmex side.
+init(w8_sup) ->
+    Server = #{id => server,
+               start => {gen_server, start_link, [{local, w8_server}, ?MODULE, w8_server, []]},
+               restart => permanent, type => worker},
+    {ok, {#{strategy => one_for_one, intensity => 1000000, period => 1}, [Server]}};
+init(Server) when Server =:= echo; Server =:= w8_server ->
+    {ok, Server}.
+
+handle_call({echo, I}, _From, State) ->
+    {reply, I, State}.
+
+%% The W8 server crashes in handle_cast.
+handle_cast(crash, w8_server) ->
+    error(w8_crash).
+
+handle_info(_Message, State) ->
+    {noreply, State}.
 
 %%% W9: exit signals
 
@@ -472,11 +561,16 @@ cpu_ticks() ->
 
 %% figure/4 prints one result line; median/min/max are over Samples.
 figure(Item, Params, Unit, Samples) ->
+    figure(Item, Params, Unit, Samples, []).
+
+%% figure/5 adds Extra, [{Key, Number}], as more fields after unit (W8's flatness medians).
+figure(Item, Params, Unit, Samples, Extra) ->
     Sorted = lists:sort(Samples),
     Line = ["{\"impl\":\"erlang\",\"item\":\"", Item, "\",\"params\":", params(Params),
             ",\"median\":", number(median(Sorted)), ",\"min\":", number(hd(Sorted)),
             ",\"max\":", number(lists:last(Sorted)), ",\"n\":", integer_to_list(length(Sorted)),
-            ",\"unit\":\"", Unit, "\"}\n"],
+            ",\"unit\":\"", Unit, "\"", [[",\"", Key, "\":", number(Value)] || {Key, Value} <- Extra],
+            "}\n"],
     io:put_chars(Line).
 
 params(Params) ->
