@@ -92,6 +92,10 @@ Level level() {
   return current_level.load(std::memory_order_relaxed);
 }
 
+bool enabled(Level l) {
+  return l != Level::none && l >= level();
+}
+
 void set_sink(Sink sink) {
   auto l = State::make(std::move(sink));
   std::lock_guard g(state().mutex);
@@ -116,7 +120,7 @@ std::string_view level_name(Level l) {
 
 void report(Level l, std::string_view event, vm::Pid pid, std::string_view name,
             std::initializer_list<Field> fields) {
-  if (l < level() || l == Level::none) return;
+  if (!enabled(l)) return;
   std::string line;
   line.reserve(128);
   line.append(level_name(l)).append(" ").append(event);

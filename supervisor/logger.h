@@ -1,9 +1,11 @@
 // The logger of crash and supervisor reports (OTP's logger, cut down to what reports need): levels, one
 // line per event, written through spdlog to stderr, or to a sink a program (or a test) sets.
 //
-// A line reads `<level> <event> pid=<0.12.1> name=<name or -> <key>=<value>...`, for example
-//   error child_terminated pid=<0.14.1> name=- supervisor=<0.12.1> id=worker reason={exception,...}
-//   info child_restarted pid=<0.15.1> name=- supervisor=<0.12.1> id=worker restarts=1
+// A line reads `<level> <event> pid=<pid> name=<registered name, or -> <key>=<value>...`, where pid and
+// name are the reporting process's (a supervisor reports on its children), for example
+//   error server_terminated pid=<1.14.1> name=db type=Db reason={exception,<<"std::runtime_error">>,...}
+//   error child_terminated pid=<1.12.1> name=root child=<1.14.1> id=db reason={exception,...}
+//   info child_restarted pid=<1.12.1> name=root child=<1.15.1> id=db restarts=1
 // Any thread.
 #pragma once
 
@@ -22,6 +24,8 @@ enum class Level { debug, info, warning, error, none };
 // set_level() drops every event below `level` (info by default).
 void set_level(Level level);
 Level level();
+// enabled() tells whether an event at `level` would be written: check it before building costly fields.
+bool enabled(Level level);
 
 // Sink gets each line (no trailing newline). set_sink(nullptr) writes to stderr again.
 using Sink = std::function<void(Level level, const std::string& line)>;

@@ -24,9 +24,14 @@ std::string self_name() {
   return info ? info->registered_name : std::string();
 }
 
-void report(logger::Level level, std::string_view event, std::initializer_list<logger::Field> fields) {
-  if (level < logger::level()) return;
-  logger::report(level, event, vm::self(), self_name(), fields);
+// report() writes a supervisor report; `fields` is called only when the level lets the line through (the
+// fields' strings cost more than the rest of a restart).
+template <class Fields>
+void report(logger::Level level, std::string_view event, Fields fields) {
+  if (!logger::enabled(level)) return;
+  fields([&](std::initializer_list<logger::Field> f) {
+    logger::report(level, event, vm::self(), self_name(), f);
+  });
 }
 
 // exit_from() takes an Exit from `pid` already queued (the child died before we unlinked it).
@@ -76,8 +81,9 @@ gen_server::InitResult SupervisorServer::init() {
     if (!pid && pid.error().kind != StartError::ignored) {
       Term failed =
           Term::tuple({Term::atom("failed_to_start_child"), Term::atom(c.spec.id), pid.error().reason});
-      report(logger::Level::error, "start_error",
-             {{"id", c.spec.id}, {"reason", pid.error().reason.to_string()}});
+      report(logger::Level::error, "start_error", [&](auto write) {
+        write({{"id", c.spec.id}, {"reason", pid.error().reason.to_string()}});
+      });
       shut_down_from(0, i);
       return gen_server::InitResult::stop(Term::tuple({vm::atoms::shutdown(), std::move(failed)}));
     }
@@ -104,8 +110,9 @@ void SupervisorServer::shut_down(Child& c) {
   if (auto early = exit_from(pid)) {
     down_of(ref, std::chrono::milliseconds(-1));
     if (!is_quiet_exit(*early))
-      report(logger::Level::error, "shutdown_error",
-             {{"child", pid.to_string()}, {"id", c.spec.id}, {"reason", early->to_string()}});
+      report(logger::Level::error, "shutdown_error", [&](auto write) {
+        write({{"child", pid.to_string()}, {"id", c.spec.id}, {"reason", early->to_string()}});
+      });
     return;
   }
   std::optional<Term> reason;
@@ -121,8 +128,9 @@ void SupervisorServer::shut_down(Child& c) {
       if (!reason) {
         vm::exit(pid, vm::atoms::kill());
         reason = down_of(ref, std::chrono::milliseconds(-1));
-        report(logger::Level::error, "shutdown_error",
-               {{"child", pid.to_string()}, {"id", c.spec.id}, {"reason", "killed"}});
+        report(logger::Level::error, "shutdown_error", [&](auto write) {
+          write({{"child", pid.to_string()}, {"id", c.spec.id}, {"reason", "killed"}});
+        });
         return;
       }
       break;
@@ -132,8 +140,9 @@ void SupervisorServer::shut_down(Child& c) {
       break;
   }
   if (reason && !(*reason == vm::atoms::shutdown()) && !(*reason == vm::atoms::noproc()))
-    report(logger::Level::error, "shutdown_error",
-           {{"child", pid.to_string()}, {"id", c.spec.id}, {"reason", reason->to_string()}});
+    report(logger::Level::error, "shutdown_error", [&](auto write) {
+      write({{"child", pid.to_string()}, {"id", c.spec.id}, {"reason", reason->to_string()}});
+    });
 }
 
 void SupervisorServer::shut_down_from(std::size_t first, std::size_t last) {
@@ -180,8 +189,9 @@ void SupervisorServer::handle_info(mailbox::Message& m) {
 void SupervisorServer::child_exited(Children::iterator c, const Term& reason) {
   const bool quiet = is_quiet_exit(reason);
   if (!quiet)
-    report(logger::Level::error, "child_terminated",
-           {{"child", c->pid.to_string()}, {"id", c->spec.id}, {"reason", reason.to_string()}});
+    report(logger::Level::error, "child_terminated", [&](auto write) {
+      write({{"child", c->pid.to_string()}, {"id", c->spec.id}, {"reason", reason.to_string()}});
+    });
   c->pid = Pid{};
   const bool again =
       c->spec.restart == Restart::permanent || (c->spec.restart == Restart::transient && !quiet);
@@ -202,10 +212,11 @@ bool SupervisorServer::add_restart() {
 
 bool SupervisorServer::restart(std::uint64_t key) {
   if (!add_restart()) {
-    report(logger::Level::error, "shutdown",
-           {{"reason", "reached_max_restart_intensity"},
-            {"intensity", std::to_string(flags_.intensity)},
-            {"period_ms", std::to_string(flags_.period.count())}});
+    report(logger::Level::error, "shutdown", [&](auto write) {
+      write({{"reason", "reached_max_restart_intensity"},
+             {"intensity", std::to_string(flags_.intensity)},
+             {"period_ms", std::to_string(flags_.period.count())}});
+    });
     shut_down_all();
     gen_server::stop_self(vm::atoms::shutdown());
     return false;
@@ -232,14 +243,16 @@ void SupervisorServer::start_group(std::size_t first, std::size_t last) {
     if (c.pid) continue;
     auto pid = start(c);
     if (pid) {
-      report(
-          logger::Level::info, "child_restarted",
-          {{"child", pid->to_string()}, {"id", c.spec.id}, {"restarts", std::to_string(restarts_.size())}});
+      report(logger::Level::info, "child_restarted", [&](auto write) {
+        write(
+            {{"child", pid->to_string()}, {"id", c.spec.id}, {"restarts", std::to_string(restarts_.size())}});
+      });
       continue;
     }
     if (pid.error().kind == StartError::ignored) continue;
-    report(logger::Level::error, "start_error",
-           {{"id", c.spec.id}, {"reason", pid.error().reason.to_string()}});
+    report(logger::Level::error, "start_error", [&](auto write) {
+      write({{"id", c.spec.id}, {"reason", pid.error().reason.to_string()}});
+    });
     // OTP's try_again_restart: the next attempt comes as a message, so calls in between are served.
     c.restarting = true;
     (void)vm::send(vm::self(), RetryRestart{c.key});

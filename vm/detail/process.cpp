@@ -248,6 +248,12 @@ sd::FiberEnd Process::run_fiber() noexcept {
       // A function that swallowed its exit (catch (...) without rethrow) and returned still exits so.
       exit_reason_ = pending_exit_ ? *pending_exit_ : atoms::normal();
     }
+    // The common kinds are caught by type here: current_exception_reason() rethrows, which costs a second
+    // unwind (a third of a crash-and-restart cycle in W8).
+  } catch (ExitUnwind& e) {
+    exit_reason_ = std::move(e.reason);
+  } catch (std::exception& e) {
+    exit_reason_ = exception_reason(&typeid(e), e.what());
   } catch (...) {
     exit_reason_ = current_exception_reason();
   }
