@@ -122,6 +122,7 @@ class Scheduler {
   StackCache stacks_;
   bool inherit_slice_ = false;  // the task find_work() returned came from runnext
   TimerWheel wheel_;
+  std::int64_t timers_advanced_ms_ = -1;  // the wheel was last advanced to this millisecond
 
   // Sleep: the waker sets the word to 1 then futex-wakes; the sleeper waits while it is 0.
   alignas(64) std::atomic<std::uint32_t> sleep_word_{0};
