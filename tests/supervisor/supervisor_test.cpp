@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -178,15 +179,18 @@ struct Quiet {
   ~Quiet() { myrmex::logger::set_level(myrmex::logger::Level::info); }
 };
 
-// run() runs `body` as a process that traps exits, on a node of two schedulers.
+// run() runs `body` as a process that traps exits, on a node of one scheduler, then of two.
 template <class F>
 void run(F body) {
   Quiet quiet;
-  myrmex::Node node(config(2));
-  node.run([&] {
-    myrmex::set_trap_exit(true);
-    body();
-  });
+  for (unsigned schedulers : {1u, 2u}) {
+    CAPTURE(schedulers);
+    myrmex::Node node(config(schedulers));
+    node.run([&] {
+      myrmex::set_trap_exit(true);
+      body();
+    });
+  }
 }
 
 Pid start_sup(sup::Spec spec, gs::StartOptions options = {}) {
@@ -309,33 +313,43 @@ TEST_CASE("simple_one_for_one starts no child itself and restarts the crashed dy
 TEST_CASE("restart types: permanent always, transient after an abnormal exit only, temporary never") {
   struct Row {
     sup::Restart restart;
-    const char* why;
+    Term why;
     bool restarted;
   };
+  const Term normal = Term::atom("normal"), shutdown = Term::atom("shutdown"), boom = Term::atom("boom");
+  const Term shutdown_because = Term::tuple({shutdown, Term::atom("because")});
   const Row rows[] = {
-      {sup::Restart::permanent, "normal", true},    {sup::Restart::permanent, "shutdown", true},
-      {sup::Restart::permanent, "boom", true},      {sup::Restart::transient, "normal", false},
-      {sup::Restart::transient, "shutdown", false}, {sup::Restart::transient, "boom", true},
-      {sup::Restart::temporary, "normal", false},   {sup::Restart::temporary, "shutdown", false},
-      {sup::Restart::temporary, "boom", false},
+      {sup::Restart::permanent, normal, true},
+      {sup::Restart::permanent, shutdown, true},
+      {sup::Restart::permanent, shutdown_because, true},
+      {sup::Restart::permanent, boom, true},
+      {sup::Restart::transient, normal, false},
+      {sup::Restart::transient, shutdown, false},
+      {sup::Restart::transient, shutdown_because, false},
+      {sup::Restart::transient, boom, true},
+      {sup::Restart::temporary, normal, false},
+      {sup::Restart::temporary, shutdown, false},
+      {sup::Restart::temporary, shutdown_because, false},
+      {sup::Restart::temporary, boom, false},
   };
   for (const Row& row : rows) {
     CAPTURE(static_cast<int>(row.restart));
-    CAPTURE(row.why);
+    const std::string why = row.why.to_string();
+    CAPTURE(why);
     run([&] {
       Pid me = myrmex::self();
       Pid s = start_sup(sup::Spec{.flags = {.intensity = 10}, .children = {worker("a", me, row.restart)}});
       CHECK(events(1) == list({"start a"}));
       Pid first = child_pids(s).at(0);
-      gs::cast(first, Die{Term::atom(row.why)});
+      gs::cast(first, Die{row.why});
       if (row.restarted) {
-        CHECK(events(2) == std::vector<std::string>{std::string("stop a ") + row.why, "start a"});
+        CHECK(events(2) == std::vector<std::string>{"stop a " + why, "start a"});
         auto now = child_pids(s);
         REQUIRE(now.size() == 1);
         CHECK(now[0] != first);
         CHECK(myrmex::alive(now[0]));
       } else {
-        CHECK(events(1) == std::vector<std::string>{std::string("stop a ") + row.why});
+        CHECK(events(1) == std::vector<std::string>{"stop a " + why});
         // Once the supervisor saw the exit, the decision is made (and a restart would have run).
         REQUIRE(poll([&] {
           auto w = sup::which_children(s);
@@ -363,8 +377,8 @@ TEST_CASE("intensity: R restarts within the period pass, R+1 stop the children a
     run([&] {
       Pid me = myrmex::self();
       Pid s = start_sup(sup::Spec{.flags = {.intensity = intensity, .period = 60s},
-                                  .children = {worker("a", me), worker("b", me)}});
-      CHECK(events(2) == list({"start a", "start b"}));
+                                  .children = {worker("a", me), worker("b", me), worker("c", me)}});
+      CHECK(events(3) == list({"start a", "start b", "start c"}));
       auto ref = myrmex::monitor(s);
       for (int i = 0; i < intensity; ++i) {
         Pid a = child_pids(s).at(0);
@@ -377,11 +391,33 @@ TEST_CASE("intensity: R restarts within the period pass, R+1 stop the children a
       std::string why = down_reason(ref);
       CHECK(why == "shutdown");
       CHECK(exit_of(s) == "shutdown");
-      // The crashed child is not restarted; the other one was stopped before the supervisor ended.
-      CHECK(pending() == list({"stop a boom", "stop b shutdown"}));
+      // The crashed child is not restarted; the others were stopped, last first, before it ended.
+      CHECK(pending() == list({"stop a boom", "stop c shutdown", "stop b shutdown"}));
       CHECK_FALSE(myrmex::alive(b));
     });
   }
+}
+
+TEST_CASE("intensity: a restart whose start fails is retried, each try counting as a restart") {
+  run([] {
+    Pid me = myrmex::self();
+    auto attempts = std::make_shared<int>(0);
+    // Starts the first time only; every later start fails with `bad`.
+    auto flaky = sup::worker("a", [me, attempts] {
+      ++*attempts;  // runs in the supervisor process only
+      return gs::start_link(Worker{"a", me, true, *attempts > 1});
+    });
+    Pid s =
+        start_sup(sup::Spec{.flags = {.intensity = 3, .period = 60s}, .children = {flaky, worker("b", me)}});
+    CHECK(events(2) == list({"start a", "start b"}));
+    auto ref = myrmex::monitor(s);
+    gs::cast(child_pids(s).at(0), Die{Term::atom("boom")});
+    CHECK(down_reason(ref) == "shutdown");
+    CHECK(exit_of(s) == "shutdown");
+    // The first start, then one try per restart the intensity allows; the one more gives up.
+    CHECK(*attempts == 1 + 3);
+    CHECK(pending() == list({"stop a boom", "stop b shutdown"}));
+  });
 }
 
 TEST_CASE("intensity: restarts spread over more than the period do not trip it") {
@@ -685,9 +721,11 @@ TEST_CASE("a three-level tree: a leaf restarts locally; a mid supervisor that gi
       return sup::start_link(sup::Spec{.flags = {.intensity = 2, .period = 60s},
                                        .children = {worker("l1", me), worker("l2", me)}});
     });
-    Pid top = start_sup(sup::Spec{.flags = {.intensity = 1, .period = 60s}, .children = {mid}});
+    Pid top = start_sup(sup::Spec{.flags = {.intensity = 1, .period = 60s}, .children = {mid}},
+                        {.name = "top_sup", .timeout = 5s, .spawn = {}});
     CHECK(events(2) == list({"start l1", "start l2"}));
-    Pid m = child_pids(top).at(0);
+    CHECK(myrmex::whereis("top_sup") == top);
+    Pid m = child_pids("top_sup").at(0);
     // A leaf crash: restarted by mid, mid and top unchanged.
     gs::cast(child_pids(m).at(0), Die{Term::atom("boom")});
     CHECK(events(2) == list({"stop l1 boom", "start l1"}));
