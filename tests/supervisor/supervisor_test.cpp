@@ -556,6 +556,40 @@ TEST_CASE("a child whose start fails fails start_link and stops the children sta
   });
 }
 
+namespace {
+// ignoring() is a start function that returns ignore (OTP's `ignore` from a start function).
+sup::StartFunction ignoring() {
+  return [] {
+    return myrmex::Expected<Pid, sup::StartError>(
+        myrmex::vm::unexpected(sup::StartError{sup::StartError::ignored, Term::atom("ignore"), Pid{}}));
+  };
+}
+}  // namespace
+
+TEST_CASE("a start that returns ignore keeps the spec without a process, except a temporary one's") {
+  run([] {
+    Pid me = myrmex::self();
+    Pid s = start_sup(sup::Spec{.flags = {},
+                                .children = {sup::worker("pi", ignoring()), worker("a", me),
+                                             sup::worker("ti", ignoring(), sup::Restart::temporary)}});
+    CHECK(events(1) == list({"start a"}));
+    CHECK(child_ids(s) == list({"pi", "a"}));
+    CHECK(!child_pids(s).at(0));
+    auto t = sup::start_child(s, sup::worker("ti2", ignoring(), sup::Restart::temporary));
+    REQUIRE(t.has_value());
+    CHECK(!*t);
+    auto p = sup::start_child(s, sup::worker("pi2", ignoring(), sup::Restart::transient));
+    REQUIRE(p.has_value());
+    CHECK(!*p);
+    CHECK(child_ids(s) == list({"pi", "a", "pi2"}));
+    auto n = sup::count_children(s);
+    REQUIRE(n.has_value());
+    CHECK(n->specs == 3);
+    CHECK(n->active == 1);
+    CHECK(stop_sup(s) == "shutdown");
+  });
+}
+
 TEST_CASE("child operations and their errors") {
   run([] {
     Pid me = myrmex::self();
