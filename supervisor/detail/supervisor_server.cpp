@@ -88,6 +88,8 @@ gen_server::InitResult SupervisorServer::init() {
       return gen_server::InitResult::stop(Term::tuple({vm::atoms::shutdown(), std::move(failed)}));
     }
   }
+  // A temporary child that returned ignore is never started again: OTP keeps no spec for it.
+  std::erase_if(children_, [](const Child& c) { return c.spec.restart == Restart::temporary && !c.pid; });
   return gen_server::InitResult::ok();
 }
 
@@ -270,8 +272,11 @@ PidResult SupervisorServer::handle_call(StartChild& r) {
   auto pid = start(children_.back());
   if (!pid) {
     Term reason = pid.error().reason;
-    if (pid.error().kind == StartError::ignored) return Pid{};  // OTP's {ok, undefined}
+    const bool ignored = pid.error().kind == StartError::ignored;
+    // OTP's {ok, undefined}: the spec stays without a process, except a temporary child's (as in init()).
+    if (ignored && children_.back().spec.restart != Restart::temporary) return Pid{};
     children_.pop_back();
+    if (ignored) return Pid{};
     return vm::unexpected(error(SupervisorError::start_failed, std::move(reason)));
   }
   return *pid;
