@@ -69,7 +69,9 @@ void ServerBase::init() {
 
 void ServerBase::terminate(const Term& reason) {
   if (initialized_) user_terminate(reason);
-  if (!supervisor::is_quiet_exit(reason) && logger::enabled(logger::Level::error))
+  if (supervisor::is_quiet_exit(reason)) return;
+  crash_reported();  // this report is the crash's line: the node prints none of its own
+  if (logger::enabled(logger::Level::error))
     logger::report(logger::Level::error, "server_terminated", vm::self(), name,
                    {{"type", type_name()}, {"reason", reason.to_string()}});
 }

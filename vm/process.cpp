@@ -141,6 +141,10 @@ void Behaviour::stop(Term reason) {
   detail::self_process("Behaviour::stop").stop_after_handler(std::move(reason));
 }
 
+void Behaviour::crash_reported() {
+  detail::self_process("Behaviour::crash_reported").mark_crash_reported();
+}
+
 void exit(Term reason) {
   detail::self_process("exit");
   throw ExitUnwind{std::move(reason)};

@@ -122,6 +122,9 @@ class Behaviour {
   // {stop, Reason, State}). exit() ends it at once but unwinds the stack with an exception, which costs
   // microseconds; stop() costs nothing. Call it from init() or handle() only.
   static void stop(Term reason = atoms::normal());
+  // crash_reported() tells the node that the calling process reported its own crash (a gen_server's
+  // crash report), so NodeConfig::log_crashes does not print a second line for it. Process only.
+  static void crash_reported();
 };
 
 // ExitUnwind is thrown to unwind a process that exits (exit(reason), or a signal that kills it). It is not

@@ -296,7 +296,7 @@ void Process::fiber_ended(sd::FiberEnd how) noexcept {
   wake_senders(mailbox.take_blocked_senders(/*close=*/true));
   // An abandoned fiber could not tell its links and monitors: tell them from here.
   if (!torn_down_) tear_down(*this, exit_reason_, nullptr);
-  if (node.config.log_crashes && exit_reason_.kind() == Term::Kind::tuple &&
+  if (node.config.log_crashes && !crash_reported_ && exit_reason_.kind() == Term::Kind::tuple &&
       exit_reason_.elements()[0].is_atom("exception")) {
     std::fprintf(stderr, "myrmex: process %s exited: %s\n", pid.to_string().c_str(),
                  exit_reason_.to_string().c_str());

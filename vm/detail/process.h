@@ -112,6 +112,7 @@ class Process final : public scheduler::detail::Task {
   // stop_after_handler() makes a behaviour-style process exit with `reason` once its current init() or
   // handle() returns (Behaviour::stop()).
   void stop_after_handler(Term reason);
+  void mark_crash_reported() { crash_reported_ = true; }
 
  private:
   void handle_signals();
@@ -124,11 +125,12 @@ class Process final : public scheduler::detail::Task {
   std::unique_ptr<Body> body_;
   std::unique_ptr<Behaviour> behaviour_;
   bool initialized_ = false;
-  bool init_done_ = false;  // init() returned without stop(): terminate() is owed
-  bool killed_ = false;     // ended by `kill`: no terminate()
-  bool exiting_ = false;    // past terminate(): destructors run, exit signals no longer take effect
-  bool stopping_ = false;   // Behaviour::stop() was called; exit_reason_ holds the reason
-  bool torn_down_ = false;  // its links and monitors have fired (vm/detail/relations.h)
+  bool init_done_ = false;       // init() returned without stop(): terminate() is owed
+  bool killed_ = false;          // ended by `kill`: no terminate()
+  bool crash_reported_ = false;  // Behaviour::crash_reported(): no crash line from the node
+  bool exiting_ = false;         // past terminate(): destructors run, exit signals no longer take effect
+  bool stopping_ = false;        // Behaviour::stop() was called; exit_reason_ holds the reason
+  bool torn_down_ = false;       // its links and monitors have fired (vm/detail/relations.h)
   std::unique_ptr<Term> pending_exit_;  // an exit that user code swallowed: rethrown at each charge point
   Term exit_reason_;
 };
