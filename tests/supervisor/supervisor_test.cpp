@@ -688,11 +688,7 @@ TEST_CASE("child operations and their errors") {
     CHECK(failing.error().reason == Term::atom("bad"));
     CHECK(child_ids(s) == list({"b"}));
     // A start that returns ignore: {ok, undefined}, the spec stays without a process.
-    auto ignored = sup::start_child(
-        s, sup::worker("i", [] {
-          return myrmex::Expected<Pid, sup::StartError>(
-              myrmex::vm::unexpected(sup::StartError{sup::StartError::ignored, Term::atom("ignore"), Pid{}}));
-        }));
+    auto ignored = sup::start_child(s, sup::worker("i", ignoring()));
     REQUIRE(ignored.has_value());
     CHECK(!*ignored);
     CHECK(child_ids(s) == list({"b", "i"}));
