@@ -36,6 +36,11 @@ inline SpawnOptions bounded(std::size_t n, Overflow policy = Overflow::block) {
   return o;
 }
 
+// exception_term() is the exit reason of a process ended by an uncaught exception of `type` with `what`.
+inline Term exception_term(const char* type, const char* what) {
+  return Term::tuple({Term::atom("exception"), Term::binary(type), Term::binary(what)});
+}
+
 // Sanitizer builds run the same properties with smaller counts.
 inline long scaled(long n) {
   return scheduler::detail::under_sanitizer() ? n / 10 : n;

@@ -76,22 +76,21 @@ struct request_message<vm::RequestOf<Q, R>> {
   using type = vm::RequestOf<Q, R>;
 };
 
-template <class S, class = void>
-struct calls_of {
-  using type = Messages<>;
-};
+// A server's `calls` and `casts` lists (either may be left out: none of that kind).
 template <class S>
-struct calls_of<S, std::void_t<typename S::calls>> {
-  using type = typename S::calls;
-};
-template <class S, class = void>
-struct casts_of {
-  using type = Messages<>;
-};
+auto calls_of() {
+  if constexpr (requires { typename S::calls; })
+    return typename S::calls{};
+  else
+    return Messages<>{};
+}
 template <class S>
-struct casts_of<S, std::void_t<typename S::casts>> {
-  using type = typename S::casts;
-};
+auto casts_of() {
+  if constexpr (requires { typename S::casts; })
+    return typename S::casts{};
+  else
+    return Messages<>{};
+}
 
 template <class S>
 class ServerProcess final : public ServerBase {
@@ -125,7 +124,7 @@ class ServerProcess final : public ServerBase {
         Entry{&typeid(Cast<Casts>), &on_cast<Casts>}...};
   }
   static const auto& table() {
-    static const auto entries = make_table(typename calls_of<S>::type{}, typename casts_of<S>::type{});
+    static const auto entries = make_table(calls_of<S>(), casts_of<S>());
     return entries;
   }
 

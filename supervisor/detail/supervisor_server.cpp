@@ -34,6 +34,11 @@ void report(logger::Level level, std::string_view event, Fields fields) {
   });
 }
 
+// ignored() is true for a start that returned ignore (OTP's ignore: no process, and no error).
+bool ignored(const Expected<Pid, StartError>& start) {
+  return !start && start.error().kind == StartError::ignored;
+}
+
 // exit_from() takes an Exit from `pid` already queued (the child died before we unlinked it).
 std::optional<Term> exit_from(Pid pid) {
   std::optional<Term> reason;
@@ -78,7 +83,7 @@ gen_server::InitResult SupervisorServer::init() {
   for (std::size_t i = 0; i < children_.size(); ++i) {
     Child& c = children_[i];
     auto pid = start(c);
-    if (!pid && pid.error().kind != StartError::ignored) {
+    if (!pid && !ignored(pid)) {
       Term failed =
           Term::tuple({Term::atom("failed_to_start_child"), Term::atom(c.spec.id), pid.error().reason});
       report(logger::Level::error, "start_error", [&](auto write) {
@@ -251,7 +256,7 @@ void SupervisorServer::start_group(std::size_t first, std::size_t last) {
       });
       continue;
     }
-    if (pid.error().kind == StartError::ignored) continue;
+    if (ignored(pid)) continue;
     report(logger::Level::error, "start_error", [&](auto write) {
       write({{"id", c.spec.id}, {"reason", pid.error().reason.to_string()}});
     });
@@ -270,16 +275,14 @@ PidResult SupervisorServer::handle_call(StartChild& r) {
   }
   children_.push_back(make_child(std::move(r.spec)));
   auto pid = start(children_.back());
-  if (!pid) {
-    Term reason = pid.error().reason;
-    const bool ignored = pid.error().kind == StartError::ignored;
-    // OTP's {ok, undefined}: the spec stays without a process, except a temporary child's (as in init()).
-    if (ignored && children_.back().spec.restart != Restart::temporary) return Pid{};
+  if (pid) return *pid;
+  if (!ignored(pid)) {
     children_.pop_back();
-    if (ignored) return Pid{};
-    return vm::unexpected(error(SupervisorError::start_failed, std::move(reason)));
+    return vm::unexpected(error(SupervisorError::start_failed, pid.error().reason));
   }
-  return *pid;
+  // OTP's {ok, undefined}: the spec stays without a process, except a temporary child's (as in init()).
+  if (children_.back().spec.restart == Restart::temporary) children_.pop_back();
+  return Pid{};
 }
 
 PidResult SupervisorServer::handle_call(StartFromTemplate& r) {
@@ -288,14 +291,11 @@ PidResult SupervisorServer::handle_call(StartFromTemplate& r) {
   if (r.start) spec.start = std::move(*r.start);
   children_.push_back(make_child(std::move(spec)));
   auto pid = start(children_.back());
-  if (!pid || !*pid) {
-    Term reason = pid ? Term::atom("ignore") : pid.error().reason;
-    const bool ignored = !pid && pid.error().kind == StartError::ignored;
-    children_.pop_back();
-    if (ignored) return Pid{};
-    return vm::unexpected(error(SupervisorError::start_failed, std::move(reason)));
-  }
-  return *pid;
+  if (pid && *pid) return *pid;
+  children_.pop_back();  // a dynamic child lives only as long as its process
+  if (ignored(pid)) return Pid{};
+  return vm::unexpected(
+      error(SupervisorError::start_failed, pid ? Term::atom("ignore") : pid.error().reason));
 }
 
 VoidResult SupervisorServer::handle_call(TerminateChild& r) {
@@ -324,7 +324,7 @@ PidResult SupervisorServer::handle_call(RestartChild& r) {
   if (c->restarting) return vm::unexpected(error(SupervisorError::restarting));
   auto pid = start(*c);
   if (!pid) {
-    if (pid.error().kind == StartError::ignored) return Pid{};
+    if (ignored(pid)) return Pid{};
     return vm::unexpected(error(SupervisorError::start_failed, pid.error().reason));
   }
   return *pid;

@@ -13,6 +13,7 @@ using myrmex::Message;
 using myrmex::Pid;
 using myrmex::Term;
 using myrmex::test::config;
+using myrmex::test::exception_term;
 namespace gs = myrmex::gen_server;
 
 namespace {
@@ -55,10 +56,6 @@ std::string next_line(std::chrono::milliseconds timeout = 10s) {
   std::string out = "(nothing)";
   myrmex::receive([&](std::string& s) { out = std::move(s); }, myrmex::after(timeout, [] {}));
   return out;
-}
-
-Term exception_term(const char* type, const char* what) {
-  return Term::tuple({Term::atom("exception"), Term::binary(type), Term::binary(what)});
 }
 
 }  // namespace

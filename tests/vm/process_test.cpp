@@ -11,13 +11,11 @@ using namespace std::chrono_literals;
 using myrmex::Pid;
 using myrmex::Term;
 using myrmex::test::config;
+using myrmex::test::exception_term;
 using myrmex::test::wait_until;
 
 namespace {
 struct Go {};
-Term exception_term(const char* type, const char* what) {
-  return Term::tuple({Term::atom("exception"), Term::binary(type), Term::binary(what)});
-}
 // spawn_spinner() starts a process that charges consume(10) per lap, counting laps, until `stop`.
 void spawn_spinner(myrmex::Node& node, std::atomic<bool>& stop, std::atomic<long>& spins) {
   node.spawn([&] {
