@@ -1,99 +1,20 @@
 #include "vm/term.h"
 
-#include <atomic>
+#include <algorithm>
 #include <cstdio>
-#include <functional>
-#include <memory>
-#include <mutex>
-#include <vector>
+#include <cstring>
+#include <limits>
+#include <stdexcept>
 
-#include "scheduler/detail/systematic.h"
-#include "scheduler/detail/yield_point.h"
+#include "vm/detail/atom_table.h"
+#include "vm/detail/bignum.h"
+#include "vm/detail/term_box.h"
 
 namespace myrmex::vm {
 
+using detail::TermBox;
+
 namespace {
-
-// AtomTable interns names; atoms are never freed, so an atom is the address of its interned name.
-//
-// Looking up a name that is there takes no lock: the table is open-addressed and only ever gains entries
-// (each set once, from null, with a release store that publishes the string it points to), so a reader
-// that finds the name has the atom, and one that meets a null slot goes to the locked path, which looks
-// again before it inserts. Growing copies the entries into a table twice the size and publishes it; old
-// tables stay allocated, since readers may still be probing them (together they are smaller than the
-// current one).
-class AtomTable {
- public:
-  AtomTable() { current_.store(make_slots(1024), std::memory_order_relaxed); }
-
-  const std::string* intern(std::string_view name) {
-    const std::size_t hash = std::hash<std::string_view>{}(name);
-    // acquire: pairs with the release stores of grow() and insert(): the entries and strings seen are whole.
-    if (const std::string* atom = find(*current_.load(std::memory_order_acquire), hash, name)) return atom;
-    // On a seeded node's scheduler thread, hand the turn on while another holds the mutex: it may be
-    // waiting for the turn at the yield point below.
-    scheduler::detail::lock_taking_turns(mutex_, "atom.intern.contended");
-    std::lock_guard lock(mutex_, std::adopt_lock);
-    Slots* slots = current_.load(std::memory_order_relaxed);
-    if (const std::string* atom = find(*slots, hash, name)) return atom;
-    scheduler::detail::yield_point("atom.intern.inserting");
-    if (2 * (count_ + 1) > slots->size) slots = grow(*slots);
-    auto* atom = new std::string(name);
-    insert(*slots, hash, atom);
-    ++count_;
-    return atom;
-  }
-
- private:
-  struct Slots {
-    std::size_t size;  // a power of two
-    std::unique_ptr<std::atomic<const std::string*>[]> entries;
-  };
-
-  Slots* make_slots(std::size_t size) {  // REQUIRES(mutex_) or construction
-    auto slots =
-        std::make_unique<Slots>(Slots{size, std::make_unique<std::atomic<const std::string*>[]>(size)});
-    for (std::size_t i = 0; i < size; ++i) slots->entries[i].store(nullptr, std::memory_order_relaxed);
-    all_.push_back(std::move(slots));
-    return all_.back().get();
-  }
-
-  static const std::string* find(const Slots& slots, std::size_t hash, std::string_view name) {
-    for (std::size_t i = hash;; ++i) {
-      const std::string* atom = slots.entries[i & (slots.size - 1)].load(std::memory_order_acquire);
-      if (!atom) return nullptr;
-      if (*atom == name) return atom;
-    }
-  }
-
-  static void insert(Slots& slots, std::size_t hash, const std::string* atom) {  // REQUIRES(mutex_)
-    std::size_t i = hash;
-    while (slots.entries[i & (slots.size - 1)].load(std::memory_order_relaxed)) ++i;
-    // release: a reader that loads this pointer sees the string's contents.
-    slots.entries[i & (slots.size - 1)].store(atom, std::memory_order_release);
-  }
-
-  Slots* grow(const Slots& old) {  // REQUIRES(mutex_)
-    Slots* bigger = make_slots(2 * old.size);
-    for (std::size_t i = 0; i < old.size; ++i)
-      if (const std::string* atom = old.entries[i].load(std::memory_order_relaxed))
-        insert(*bigger, std::hash<std::string_view>{}(*atom), atom);
-    // release: a reader that loads the new table sees its entries.
-    current_.store(bigger, std::memory_order_release);
-    return bigger;
-  }
-
-  std::atomic<Slots*> current_{nullptr};
-  std::mutex mutex_;
-  std::size_t count_ = 0;                    // GUARDED_BY(mutex_)
-  std::vector<std::unique_ptr<Slots>> all_;  // GUARDED_BY(mutex_): the current table and the ones it replaced
-};
-
-const std::string* intern(std::string_view name) {
-  // Never destroyed: processes of a node with static storage duration may exit during the program's exit.
-  static AtomTable* table = new AtomTable;
-  return table->intern(name);
-}
 
 // The runtime's own atoms, interned once.
 struct CommonAtoms {
@@ -107,61 +28,307 @@ struct CommonAtoms {
   Term stack_overflow = Term::atom("stack_overflow");
   Term shutdown = Term::atom("shutdown");
   Term timeout = Term::atom("timeout");
+  Term true_ = Term::atom("true");
+  Term false_ = Term::atom("false");
 };
 
 const CommonAtoms& common() {
-  static const CommonAtoms* atoms = new CommonAtoms;  // never destroyed, like the table
+  static const CommonAtoms* atoms = new CommonAtoms;  // never destroyed, like the atom table
   return *atoms;
 }
 
-void append(std::string& out, const Term& t);
-
-void append_elements(std::string& out, const std::vector<Term>& es) {
-  for (std::size_t i = 0; i < es.size(); ++i) {
-    if (i) out += ',';
-    append(out, es[i]);
-  }
+std::uint32_t checked_size(std::size_t n) {
+  if (n > std::numeric_limits<std::uint32_t>::max()) throw std::length_error("Term: more than 2^32 items");
+  return static_cast<std::uint32_t>(n);
 }
 
-void append(std::string& out, const Term& t) {
-  switch (t.kind()) {
-    case Term::Kind::atom:
-      out += t.atom_name();
-      break;
-    case Term::Kind::integer:
-      out += std::to_string(t.as_integer());
-      break;
-    case Term::Kind::floating: {
-      char buf[64];
-      std::snprintf(buf, sizeof buf, "%g", t.as_float());
-      out += buf;
-      break;
+// sequence() moves `elements` into a new box of type H (a tuple or a list).
+template <class H>
+H* sequence(Term::Kind kind, std::vector<Term>& elements, std::size_t more = 0) {
+  H* box = detail::make_box<H>(kind, checked_size(elements.size() + more),
+                               (elements.size() + more) * sizeof(Term));
+  Term* items = box->items();
+  for (std::size_t i = 0; i < elements.size(); ++i) new (&items[i]) Term(std::move(elements[i]));
+  return box;
+}
+
+// append_utf8_code_points() appends the code points of `text`; a byte that starts no valid sequence is
+// its own value.
+void append_code_points(std::vector<Term>& out, std::string_view text) {
+  for (std::size_t i = 0; i < text.size();) {
+    auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+    unsigned char b = byte(i);
+    int extra = b < 0x80 ? 0 : (b >> 5) == 6 ? 1 : (b >> 4) == 14 ? 2 : (b >> 3) == 30 ? 3 : -1;
+    std::uint32_t cp = extra == 0 ? b : extra == 1 ? b & 0x1F : extra == 2 ? b & 0x0F : b & 0x07;
+    bool valid = extra >= 0 && i + extra < text.size() + (extra == 0);
+    for (int k = 1; valid && k <= extra; ++k) {
+      valid = (byte(i + k) & 0xC0) == 0x80;
+      cp = (cp << 6) | (byte(i + k) & 0x3F);
     }
-    case Term::Kind::binary:
-      out += "<<\"" + t.as_binary() + "\">>";
-      break;
-    case Term::Kind::pid:
-      out += t.as_pid().to_string();
-      break;
-    case Term::Kind::tuple:
-      out += '{';
-      append_elements(out, t.elements());
-      out += '}';
-      break;
-    case Term::Kind::list:
-      out += '[';
-      append_elements(out, t.elements());
-      out += ']';
-      break;
+    static constexpr std::uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+    valid = valid && (extra == 0 || cp >= kMin[extra]) && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF);
+    if (!valid) {
+      out.emplace_back(std::int64_t{b});
+      ++i;
+    } else {
+      out.emplace_back(std::int64_t{cp});
+      i += extra + 1;
+    }
   }
 }
 
 }  // namespace
 
-std::string Pid::to_string() const {
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "<%u.%u.%u>", node(), index(), generation());
-  return buf;
+void TermBox::destroy(TermBox* box) noexcept {
+  switch (box->kind) {
+    case Term::Kind::tuple:
+      std::destroy_n(static_cast<detail::TupleBox*>(box)->items(), box->size);
+      static_cast<detail::TupleBox*>(box)->~TupleBox();
+      break;
+    case Term::Kind::list:
+      std::destroy_n(static_cast<detail::ListBox*>(box)->items(), box->size);
+      static_cast<detail::ListBox*>(box)->~ListBox();
+      break;
+    case Term::Kind::map:
+      std::destroy_n(static_cast<detail::MapBox*>(box)->entries(), box->size);
+      static_cast<detail::MapBox*>(box)->~MapBox();
+      break;
+    case Term::Kind::fun:
+      static_cast<detail::FunBox*>(box)->~FunBox();
+      break;
+    default:  // the rest hold no terms and are trivially destructible
+      break;
+  }
+  ::operator delete(box);
+}
+
+void Term::retain() const noexcept {
+  if (boxed()) box_->refs.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Term::release() noexcept {
+  // acq_rel: the last owner sees every other owner's reads done before it frees the block.
+  if (boxed() && box_->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) TermBox::destroy(box_);
+}
+
+Term& Term::operator=(const Term& o) noexcept {
+  o.retain();
+  release();
+  kind_ = o.kind_;
+  bits_ = o.bits_;
+  return *this;
+}
+
+Term& Term::operator=(Term&& o) noexcept {
+  if (this != &o) {
+    release();
+    kind_ = o.kind_;
+    bits_ = o.bits_;
+    o.kind_ = Kind::integer;
+  }
+  return *this;
+}
+
+Term::Term() : kind_(Kind::atom) {
+  static const std::string* undefined = detail::intern_atom("undefined");
+  atom_ = undefined;
+}
+
+Term Term::atom(std::string_view name) {
+  Term t(Kind::atom, nullptr);
+  t.atom_ = detail::intern_atom(name);
+  return t;
+}
+
+Term Term::binary(std::string_view bytes) {
+  return bitstring(bytes, 8);
+}
+
+Term Term::bitstring(std::string_view bytes, unsigned bits) {
+  if (bits < 1 || bits > 8) throw std::invalid_argument("Term::bitstring: bits must be 1..8");
+  if (bytes.empty()) return Term(Kind::binary, nullptr);
+  auto* box = detail::make_box<detail::BinaryBox>(Kind::binary, checked_size(bytes.size()), bytes.size());
+  std::memcpy(box->bytes(), bytes.data(), bytes.size());
+  box->bits = static_cast<std::uint8_t>(bits);
+  box->bytes()[bytes.size() - 1] &= static_cast<char>(0xFF << (8 - bits));
+  return TermBox::wrap(Kind::binary, box);
+}
+
+Term Term::tuple(std::vector<Term> elements) {
+  if (elements.empty()) return Term(Kind::tuple, nullptr);
+  return TermBox::wrap(Kind::tuple, sequence<detail::TupleBox>(Kind::tuple, elements));
+}
+
+Term Term::nil() {
+  return Term(Kind::list, nullptr);
+}
+
+Term Term::list(std::vector<Term> elements, Term tail) {
+  if (tail.kind() == Kind::list && !tail.is_nil()) {
+    // Splice a list tail: [a | [b, c | t]] is [a, b, c | t].
+    auto rest = tail.elements();
+    elements.insert(elements.end(), rest.begin(), rest.end());
+    Term last = tail.tail();
+    tail = std::move(last);
+  }
+  if (elements.empty()) return tail;  // [ | t] is t itself
+  auto* box = sequence<detail::ListBox>(Kind::list, elements);
+  box->tail = std::move(tail);
+  return TermBox::wrap(Kind::list, box);
+}
+
+Term Term::string(std::string_view text) {
+  std::vector<Term> code_points;
+  code_points.reserve(text.size());
+  append_code_points(code_points, text);
+  return list(std::move(code_points));
+}
+
+Term Term::map(std::vector<std::pair<Term, Term>> entries) {
+  if (entries.empty()) return Term(Kind::map, nullptr);
+  // Stable, so that of equal keys the last one given comes last and wins below.
+  std::stable_sort(entries.begin(), entries.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::size_t distinct = 0;
+  for (std::size_t i = 0; i < entries.size(); ++i)
+    if (i + 1 == entries.size() || !(entries[i].first == entries[i + 1].first)) ++distinct;
+  auto* box =
+      detail::make_box<detail::MapBox>(Kind::map, checked_size(distinct), distinct * sizeof(MapEntry));
+  MapEntry* out = box->entries();
+  for (std::size_t i = 0; i < entries.size(); ++i)
+    if (i + 1 == entries.size() || !(entries[i].first == entries[i + 1].first))
+      new (out++) MapEntry{std::move(entries[i].first), std::move(entries[i].second)};
+  return TermBox::wrap(Kind::map, box);
+}
+
+Term Term::integer(bool negative, std::span<const std::uint8_t> magnitude) {
+  if (auto small = detail::fit_int64(negative, magnitude)) return Term(*small);
+  std::size_t size = magnitude.size();
+  while (magnitude[size - 1] == 0) --size;  // fit_int64 took the zero case
+  auto* box = detail::make_box<detail::BignumBox>(Kind::bignum, checked_size(size), size);
+  std::memcpy(box->digits(), magnitude.data(), size);
+  box->negative = negative;
+  return TermBox::wrap(Kind::bignum, box);
+}
+
+Term Term::reference(std::uint32_t node_slot, std::span<const std::uint32_t> ids) {
+  if (ids.empty() || ids.size() > 5) throw std::invalid_argument("Term::reference: 1 to 5 id words");
+  auto* box = detail::make_box<detail::ReferenceBox>(Kind::reference, checked_size(ids.size()), 0);
+  box->node = node_slot;
+  std::copy(ids.begin(), ids.end(), box->ids);
+  return TermBox::wrap(Kind::reference, box);
+}
+
+Term Term::port(std::uint32_t node_slot, std::uint64_t id) {
+  auto* box = detail::make_box<detail::PortBox>(Kind::port, 0, 0);
+  box->node = node_slot;
+  box->id = id;
+  return TermBox::wrap(Kind::port, box);
+}
+
+Term Term::fun(Fun f) {
+  if (f.module.kind() != Kind::atom || (f.exported && f.function.kind() != Kind::atom))
+    throw std::invalid_argument("Term::fun: module and function must be atoms");
+  auto* box = detail::make_box<detail::FunBox>(Kind::fun, 0, 0);
+  box->fun = std::move(f);
+  return TermBox::wrap(Kind::fun, box);
+}
+
+void Term::wrong_kind(const char* wanted) const {
+  throw std::invalid_argument(std::string("Term: not ") + wanted + ": " + to_string());
+}
+
+template <class Box>
+const Box* Term::box_as(Kind kind, const char* wanted) const {
+  if (kind_ != kind) wrong_kind(wanted);
+  return static_cast<const Box*>(box_);
+}
+
+bool Term::is_atom(std::string_view name) const {
+  return kind_ == Kind::atom && *atom_ == name;
+}
+
+std::string_view Term::atom_name() const {
+  return kind_ == Kind::atom ? std::string_view(*atom_) : std::string_view();
+}
+
+std::int64_t Term::as_integer() const {
+  if (kind_ != Kind::integer) wrong_kind("an integer in int64's range");
+  return int_;
+}
+
+double Term::as_float() const {
+  if (kind_ != Kind::floating) wrong_kind("a float");
+  return float_;
+}
+
+Pid Term::as_pid() const {
+  if (kind_ != Kind::pid) wrong_kind("a pid");
+  return Pid{pid_};
+}
+
+std::string_view Term::as_binary() const {
+  const auto* box = box_as<detail::BinaryBox>(Kind::binary, "a binary");
+  return box ? std::string_view(box->bytes(), box->size) : std::string_view();
+}
+
+unsigned Term::bits_in_last_byte() const {
+  const auto* box = box_as<detail::BinaryBox>(Kind::binary, "a binary");
+  return box ? box->bits : 8;
+}
+
+std::span<const Term> Term::elements() const {
+  if (kind_ == Kind::tuple && box_) return {static_cast<const detail::TupleBox*>(box_)->items(), box_->size};
+  if (kind_ == Kind::list && box_) return {static_cast<const detail::ListBox*>(box_)->items(), box_->size};
+  if (kind_ != Kind::tuple && kind_ != Kind::list) wrong_kind("a tuple or a list");
+  return {};
+}
+
+const Term& Term::tail() const {
+  static const Term nil_term = nil();
+  const auto* box = box_as<detail::ListBox>(Kind::list, "a list");
+  return box ? box->tail : nil_term;
+}
+
+std::span<const MapEntry> Term::map_entries() const {
+  const auto* box = box_as<detail::MapBox>(Kind::map, "a map");
+  return box ? std::span<const MapEntry>(box->entries(), box->size) : std::span<const MapEntry>();
+}
+
+const Term* Term::find(const Term& key) const {
+  auto entries = map_entries();
+  auto it = std::lower_bound(entries.begin(), entries.end(), key,
+                             [](const MapEntry& e, const Term& k) { return e.key < k; });
+  return it != entries.end() && it->key == key ? &it->value : nullptr;
+}
+
+bool Term::bignum_negative() const {
+  return box_as<detail::BignumBox>(Kind::bignum, "a bignum")->negative;
+}
+
+std::span<const std::uint8_t> Term::bignum_magnitude() const {
+  const auto* box = box_as<detail::BignumBox>(Kind::bignum, "a bignum");
+  return {box->digits(), box->size};
+}
+
+std::uint32_t Term::node_slot() const {
+  if (kind_ == Kind::pid) return Pid{pid_}.node();
+  if (kind_ == Kind::reference) return static_cast<const detail::ReferenceBox*>(box_)->node;
+  if (kind_ == Kind::port) return static_cast<const detail::PortBox*>(box_)->node;
+  wrong_kind("a pid, reference or port");
+}
+
+std::span<const std::uint32_t> Term::reference_ids() const {
+  const auto* box = box_as<detail::ReferenceBox>(Kind::reference, "a reference");
+  return {box->ids, box->size};
+}
+
+std::uint64_t Term::port_id() const {
+  return box_as<detail::PortBox>(Kind::port, "a port")->id;
+}
+
+const Fun& Term::as_fun() const {
+  return box_as<detail::FunBox>(Kind::fun, "a fun")->fun;
 }
 
 namespace atoms {
@@ -195,67 +362,12 @@ const Term& shutdown() {
 const Term& timeout() {
   return common().timeout;
 }
+const Term& true_() {
+  return common().true_;
+}
+const Term& false_() {
+  return common().false_;
+}
 }  // namespace atoms
-
-Term::Term() {
-  static const std::string* undefined = intern("undefined");
-  v_ = Atom{undefined};
-}
-
-Term Term::atom(std::string_view name) {
-  return Term(std::in_place, Atom{intern(name)});
-}
-Term Term::binary(std::string bytes) {
-  return Term(std::in_place, Binary{std::make_shared<const std::string>(std::move(bytes))});
-}
-Term Term::tuple(std::vector<Term> elements) {
-  return Term(std::in_place, Tuple{std::make_shared<const std::vector<Term>>(std::move(elements))});
-}
-Term Term::list(std::vector<Term> elements) {
-  return Term(std::in_place, List{std::make_shared<const std::vector<Term>>(std::move(elements))});
-}
-
-bool Term::is_atom(std::string_view name) const {
-  const Atom* a = std::get_if<Atom>(&v_);
-  return a && *a->name == name;
-}
-
-std::string_view Term::atom_name() const {
-  const Atom* a = std::get_if<Atom>(&v_);
-  return a ? std::string_view(*a->name) : std::string_view();
-}
-
-const std::vector<Term>& Term::elements() const {
-  static const std::vector<Term> none;
-  if (auto* t = std::get_if<Tuple>(&v_)) return *t->elements;
-  if (auto* l = std::get_if<List>(&v_)) return *l->elements;
-  return none;
-}
-
-std::string Term::to_string() const {
-  std::string out;
-  append(out, *this);
-  return out;
-}
-
-bool operator==(const Term& a, const Term& b) {
-  if (a.v_.index() != b.v_.index()) return false;
-  switch (a.kind()) {
-    case Term::Kind::atom:
-      return std::get<Term::Atom>(a.v_).name == std::get<Term::Atom>(b.v_).name;
-    case Term::Kind::integer:
-      return a.as_integer() == b.as_integer();
-    case Term::Kind::floating:
-      return a.as_float() == b.as_float();
-    case Term::Kind::binary:
-      return a.as_binary() == b.as_binary();
-    case Term::Kind::pid:
-      return a.as_pid() == b.as_pid();
-    case Term::Kind::tuple:
-    case Term::Kind::list:
-      return a.elements() == b.elements();
-  }
-  return false;
-}
 
 }  // namespace myrmex::vm

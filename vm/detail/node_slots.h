@@ -6,15 +6,19 @@
 // slot and treats a PID of any other slot as not its own. Slot 0 is never handed out: Pid{} is "no process".
 //
 // Slots are reused least recently released first, so a PID of a destroyed node names no node until every
-// other free slot has been taken once (4094 node starts later, with one node running). This table is the
-// seed of the node-name table: dist/ will give connected remote nodes slots here too, and a name and
-// creation next to each.
+// other free slot has been taken once (4094 node starts later, with one node running).
+//
+// Each taken slot has an identity, the name and creation that a PID, reference or port of it carries in
+// the External Term Format. A local node is `nonode@nohost` with a creation no other node of the OS
+// process has (Erlang's undistributed node is nonode@nohost too); a term from another node takes a slot
+// for that node's name and creation (slot_of_node), so it decodes to a remote PID.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
 #include "vm/pid.h"
+#include "vm/term.h"
 
 namespace myrmex::vm::detail {
 
@@ -29,6 +33,20 @@ std::uint32_t acquire_node_slot();
 void release_node_slot(std::uint32_t slot);
 // free_node_slots() is the number of slots not taken now. Any thread.
 std::size_t free_node_slots();
+
+// NodeIdentity is what names a node on the wire.
+struct NodeIdentity {
+  Term name;  // an atom, name@host
+  std::uint32_t creation = 0;
+};
+
+// node_identity() is the identity of a taken slot, or nullptr for a free one. It stays valid (and
+// unchanged) for the life of the OS process. Takes no lock. Any thread.
+const NodeIdentity* node_identity(std::uint32_t slot);
+// slot_of_node() is the slot of the node with this name and creation: a local node's, one given to that
+// remote node before, or a new one. 0 when every slot is taken. Slots of remote nodes are not given back
+// yet (dist/ will, when a connection ends). Any thread.
+std::uint32_t slot_of_node(const Term& name, std::uint32_t creation);
 
 // NodeSlot holds one slot for the lifetime of the object (a node's).
 class NodeSlot {
