@@ -11,6 +11,7 @@
 #include "supervisor/gen_server.h"
 #include "supervisor/logger.h"
 #include "supervisor/supervisor.h"
+#include "dist/etf.h"
 #include "vm/node.h"
 #include "vm/process.h"
 #include "vm/term.h"
