@@ -6,6 +6,7 @@
 #include <string>
 
 #include "vm/detail/bignum.h"
+#include "vm/detail/utf8.h"
 #include "vm/term.h"
 
 namespace myrmex::vm {
@@ -15,25 +16,6 @@ namespace {
 using Kind = Term::Kind;
 
 void append(std::string& out, const Term& t);
-
-// append_utf8() appends code point `cp` in UTF-8.
-void append_utf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 
 // escape() is the escape Erlang writes for a character inside quotes, or nullptr.
 const char* escape(std::uint32_t c, char quote) {
@@ -71,7 +53,7 @@ void append_quoted_char(std::string& out, std::uint32_t c, char quote) {
   if (const char* e = escape(c, quote))
     out += e;
   else
-    append_utf8(out, c);
+    detail::append_utf8(out, c);
 }
 
 bool reserved_word(std::string_view name) {
@@ -112,7 +94,7 @@ void append_atom(std::string& out, std::string_view name) {
 // append_float() writes the shortest digits that read back as the same double, placed as Erlang's
 // io_lib_format places them: fixed notation while it is no longer than the exponent form (and below
 // 2^53), else d.ddde±x. 0.1, 100.0, 1.0e10, 1.0e-5, 1.2345678901234567e19.
-void append_float(std::string& out, double d) {
+[[gnu::noinline]] void append_float(std::string& out, double d) {
   if (!std::isfinite(d)) {
     out += std::isnan(d) ? "nan" : d < 0 ? "-inf" : "inf";  // no Erlang float is; printed for debugging
     return;
@@ -161,7 +143,7 @@ void append_float(std::string& out, double d) {
   }
 }
 
-void append_binary(std::string& out, const Term& t) {
+[[gnu::noinline]] void append_binary(std::string& out, const Term& t) {
   std::string_view bytes = t.as_binary();
   unsigned bits = t.bits_in_last_byte();
   std::string_view whole = bits == 8 ? bytes : bytes.substr(0, bytes.size() - 1);
@@ -208,14 +190,39 @@ void append_list(std::string& out, const Term& t) {
   out += ']';
 }
 
+// The kinds below print with temporaries; out of line, they keep them out of the frame that recurses.
+[[gnu::noinline]] void append_bignum(std::string& out, const Term& t) {
+  if (t.bignum_negative()) out += '-';
+  out += detail::to_decimal(t.bignum_magnitude());
+}
+
+[[gnu::noinline]] void append_opaque(std::string& out, const Term& t) {
+  if (t.kind() == Kind::reference) {
+    out += "#Ref<" + std::to_string(t.node_slot());
+    auto ids = t.reference_ids();
+    for (std::size_t i = ids.size(); i-- > 0;) out += "." + std::to_string(ids[i]);
+    out += '>';
+  } else if (t.kind() == Kind::port) {
+    out += "#Port<" + std::to_string(t.node_slot()) + "." + std::to_string(t.port_id()) + ">";
+  } else if (const Fun& f = t.as_fun(); f.exported) {
+    out += "fun ";
+    append_atom(out, f.module.atom_name());
+    out += ':';
+    append_atom(out, f.function.atom_name());
+    out += '/' + std::to_string(f.arity);
+  } else {
+    out += "#Fun<" + std::string(f.module.atom_name()) + "." + std::to_string(f.index) + "." +
+           std::to_string(f.uniq) + ">";
+  }
+}
+
 void append(std::string& out, const Term& t) {
   switch (t.kind()) {
     case Kind::integer:
       out += std::to_string(t.as_integer());
       break;
     case Kind::bignum:
-      if (t.bignum_negative()) out += '-';
-      out += detail::to_decimal(t.bignum_magnitude());
+      append_bignum(out, t);
       break;
     case Kind::floating:
       append_float(out, t.as_float());
@@ -223,29 +230,10 @@ void append(std::string& out, const Term& t) {
     case Kind::atom:
       append_atom(out, t.atom_name());
       break;
-    case Kind::reference: {
-      out += "#Ref<" + std::to_string(t.node_slot());
-      auto ids = t.reference_ids();
-      for (std::size_t i = ids.size(); i-- > 0;) out += "." + std::to_string(ids[i]);
-      out += '>';
-      break;
-    }
-    case Kind::fun: {
-      const Fun& f = t.as_fun();
-      if (f.exported) {
-        out += "fun ";
-        append_atom(out, f.module.atom_name());
-        out += ':';
-        append_atom(out, f.function.atom_name());
-        out += '/' + std::to_string(f.arity);
-      } else {
-        out += "#Fun<" + std::string(f.module.atom_name()) + "." + std::to_string(f.index) + "." +
-               std::to_string(f.uniq) + ">";
-      }
-      break;
-    }
+    case Kind::reference:
+    case Kind::fun:
     case Kind::port:
-      out += "#Port<" + std::to_string(t.node_slot()) + "." + std::to_string(t.port_id()) + ">";
+      append_opaque(out, t);
       break;
     case Kind::pid:
       out += t.as_pid().to_string();
