@@ -17,6 +17,7 @@
 #include "vm/node.h"
 #include "vm/process.h"
 #include "vm/term.h"
+#include "vm/term_parse.h"
 
 namespace myrmex {
 
@@ -56,6 +57,8 @@ using vm::node_info;
 using vm::NodeConfig;
 using vm::NodeInfo;
 using vm::NoProc;
+using vm::parse_term;
+using vm::ParseError;
 using vm::Pid;
 using vm::process_info;
 using vm::ProcessInfo;
