@@ -35,12 +35,11 @@ struct Failure {
 
 class Decoder {
  public:
-  Decoder(std::string_view input, DecodeOptions options, std::string context = {})
+  Decoder(std::string_view input, DecodeOptions options)
       : begin_(reinterpret_cast<const std::uint8_t*>(input.data())),
         pos_(begin_),
         end_(begin_ + input.size()),
-        options_(options),
-        context_(std::move(context)) {}
+        options_(options) {}
 
   Term term() {
     const std::uint8_t* at = pos_;
@@ -127,7 +126,7 @@ class Decoder {
     va_start(args, format);
     std::vsnprintf(message, sizeof message, format, args);
     va_end(args);
-    throw Failure{DecodeError{kind, static_cast<std::size_t>(at - begin_), context_ + message}};
+    throw Failure{DecodeError{kind, static_cast<std::size_t>(at - begin_), message}};
   }
 
   std::uint8_t u8() {
@@ -415,7 +414,6 @@ class Decoder {
   const std::uint8_t* pos_;
   const std::uint8_t* end_;
   DecodeOptions options_;
-  std::string context_;  // prefixed to messages ("in the inflated term: ")
   unsigned depth_ = 0;
 };
 
@@ -440,18 +438,29 @@ Term inflate_term(Decoder& outer, std::string_view rest, DecodeOptions options) 
   std::size_t unread = z.avail_in;
   const char* zlib_message = z.msg ? z.msg : "corrupt data";  // a static string of zlib's
   inflateEnd(&z);
-  if (status == Z_BUF_ERROR || status == Z_OK)
+  if ((status == Z_BUF_ERROR || status == Z_OK) && produced == size)
     outer.fail(Kind::bad_compression, size_at, "inflates to more than the %u bytes claimed", size);
+  if (status == Z_BUF_ERROR || status == Z_OK)
+    outer.fail(Kind::bad_compression, size_at, "the compressed data ends after %zu of %u bytes", produced, size);
   if (status != Z_STREAM_END) outer.fail(Kind::bad_compression, size_at, "zlib: %s", zlib_message);
   if (produced != size)
     outer.fail(Kind::bad_compression, size_at, "inflates to %zu bytes, not the %u claimed", produced, size);
   if (unread) outer.fail(Kind::trailing_bytes, size_at, "%zu bytes after the compressed term", unread);
-  Decoder inner(inflated, options, "in the inflated term: ");
-  Term t = inner.term();
-  if (!inner.at_end())
-    inner.fail(Kind::trailing_bytes, reinterpret_cast<const std::uint8_t*>(inflated.data()) + inner.offset(),
-               "%zu bytes after the term", inner.left());
-  return t;
+  // An error inside is reported at the compressed data in the input, with its offset in the inflated term.
+  const std::size_t data_offset = outer.offset();
+  Decoder inner(inflated, options);
+  try {
+    Term t = inner.term();
+    if (!inner.at_end())
+      inner.fail(Kind::trailing_bytes, reinterpret_cast<const std::uint8_t*>(inflated.data()) + inner.offset(),
+                 "%zu bytes after the term", inner.left());
+    return t;
+  } catch (Failure& f) {
+    f.error.message = "in the compressed term, at offset " + std::to_string(f.error.offset) + " of the " +
+                      std::to_string(size) + " inflated bytes: " + f.error.message;
+    f.error.offset = data_offset;
+    throw;
+  }
 }
 
 }  // namespace
