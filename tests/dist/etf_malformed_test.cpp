@@ -1,0 +1,108 @@
+// Malformed ETF: every input below must be a DecodeError of its kind, never a crash, a huge allocation or
+// a term. The fuzzer's findings (tools/fuzz) that should be errors are added here, named fuzz_*.
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "dist/etf.h"
+#include "tests/erl.h"
+
+using myrmex::test::hex;
+using myrmex::test::unhex;
+namespace dist = myrmex::dist;
+using Kind = dist::DecodeError::Kind;
+
+namespace {
+
+struct Malformed {
+  const char* name;
+  std::string bytes;
+  Kind kind;
+};
+
+// nested() is `depth` tuples of one element each around an atom: {{...{a}...}}.
+std::string nested(int depth) {
+  std::string bytes = "\x83";
+  for (int i = 0; i < depth; ++i) bytes += "\x68\x01";
+  return bytes +
+         "\x77\x01"
+         "a";
+}
+
+std::vector<Malformed> malformed() {
+  return {
+      {"empty", "", Kind::truncated},
+      {"version only", unhex("83"), Kind::truncated},
+      {"version 130", unhex("826101"), Kind::bad_version},
+      {"trailing byte", unhex("83610100"), Kind::trailing_bytes},
+      {"tag 255", unhex("83ff"), Kind::unknown_tag},
+      {"FUN_EXT (gone since OTP 23)", unhex("8375000000006400016d610061006a"), Kind::unknown_tag},
+      {"INTEGER_EXT cut short", unhex("836200"), Kind::truncated},
+      {"list of 2^32-1 elements in 2 bytes", unhex("836cffffffff6a6a"), Kind::truncated},
+      {"tuple of 2^32-1 elements", unhex("8369ffffffff"), Kind::truncated},
+      {"map of 2^32-1 pairs", unhex("8374ffffffff"), Kind::truncated},
+      {"binary of 2^32-1 bytes", unhex("836dffffffff00"), Kind::truncated},
+      {"string of 10 bytes in 3", unhex("836b000a616263"), Kind::truncated},
+      {"atom that is not UTF-8", unhex("837701ff"), Kind::bad_atom},
+      {"atom of 256 characters", unhex("83760100") + std::string(256, 'a'), Kind::bad_atom},
+      {"pid whose node is an integer",
+       unhex("83586101"
+             "00000001"
+             "00000000"
+             "00000000"),
+       Kind::bad_atom},
+      {"bitstring with 9 bits in its last byte", unhex("834d000000010980"), Kind::bad_value},
+      {"NaN", unhex("83467ff8000000000000"), Kind::bad_value},
+      {"infinity", unhex("83467ff0000000000000"), Kind::bad_value},
+      {"reference of 6 ids",
+       unhex("835a0006"
+             "770161"
+             "00000000"
+             "00000001"
+             "00000002"
+             "00000003"
+             "00000004"
+             "00000005"
+             "00000006"),
+       Kind::bad_value},
+      {"nesting past max_depth", nested(600), Kind::too_deep},
+      {"compressed, not zlib", unhex("835000000004deadbeef"), Kind::bad_compression},
+      // zlib of <<97, 1>> (the integer 1: two bytes) under a header that says 100.
+      {"compressed, size says 100",
+       unhex("835000000064"
+             "789c4b64040000c50063"),
+       Kind::bad_compression},
+  };
+}
+
+}  // namespace
+
+TEST_CASE("malformed input is a DecodeError of its kind, at an offset inside the input") {
+  for (const Malformed& m : malformed()) {
+    INFO(m.name, ": ", hex(m.bytes));
+    auto term = dist::decode(m.bytes);
+    if (term) {
+      FAIL_CHECK("decoded to ", term->to_string());
+      continue;
+    }
+    CHECK_FALSE(term.error().message.empty());
+    CHECK(static_cast<int>(term.error().kind) == static_cast<int>(m.kind));
+    CHECK(term.error().offset <= m.bytes.size());
+  }
+}
+
+TEST_CASE("a decode error says where: the version byte, the unknown tag, the first extra byte") {
+  CHECK(dist::decode(unhex("826101")).error().offset == 0);
+  CHECK(dist::decode(unhex("8368026101ff")).error().offset == 5);
+  CHECK(dist::decode(unhex("8361010000")).error().offset == 3);
+}
+
+TEST_CASE("nesting below max_depth decodes, nesting past it is too_deep") {
+  dist::DecodeOptions options;
+  options.max_depth = 100;
+  CHECK(dist::decode(nested(99), options));
+  auto deeper = dist::decode(nested(101), options);
+  REQUIRE_FALSE(deeper);
+  CHECK(deeper.error().kind == Kind::too_deep);
+}
