@@ -27,15 +27,15 @@ namespace myrmex::dist {
 
 struct DecodeError {
   enum class Kind {
-    truncated,          // the input ends inside a term
-    trailing_bytes,     // a whole term, then more bytes
-    bad_version,        // the first byte is not 131
-    unknown_tag,        // a tag ETF does not have (or one OTP no longer accepts, such as FUN_EXT)
-    too_deep,           // nesting beyond DecodeOptions::max_depth
-    bad_atom,           // not UTF-8, longer than 255 characters, or in a place that needs an atom
-    bad_value,          // a field out of its range (a bit count of 9, a float that is not finite, ...)
-    bad_compression,    // zlib failed, or the size the header gave was not the size inflated
-    node_table_full,    // a pid/ref/port of a node that would need a node slot, and none is left
+    truncated,        // the input ends inside a term
+    trailing_bytes,   // a whole term, then more bytes
+    bad_version,      // the first byte is not 131
+    unknown_tag,      // a tag ETF does not have (or one OTP no longer accepts, such as FUN_EXT)
+    too_deep,         // nesting beyond DecodeOptions::max_depth
+    bad_atom,         // not UTF-8, longer than 255 characters, or in a place that needs an atom
+    bad_value,        // a field out of its range (a bit count of 9, a float that is not finite, ...)
+    bad_compression,  // zlib failed, or the size the header gave was not the size inflated
+    node_table_full,  // a pid/ref/port of a node that would need a node slot, and none is left
   };
   Kind kind;
   std::size_t offset;   // in the input, where the faulty field starts

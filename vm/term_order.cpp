@@ -77,6 +77,7 @@ std::weak_ordering compare_sequences(std::span<const Term> a, std::span<const Te
 
 // compare_lists() orders lists as chains of cons cells: [1|2] < [1,2] because 2 < [2].
 std::weak_ordering compare_lists(const Term& a, const Term& b, Mode mode) {
+  if (a.is_nil() || b.is_nil()) return order(!a.is_nil(), !b.is_nil());
   auto xs = a.elements(), ys = b.elements();
   std::size_t n = std::min(xs.size(), ys.size());
   for (std::size_t i = 0; i < n; ++i)
