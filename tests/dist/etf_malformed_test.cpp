@@ -1,5 +1,6 @@
-// Malformed ETF: every input below must be a DecodeError of its kind, never a crash, a huge allocation or
-// a term. The fuzzer's findings (tools/fuzz) that should be errors are added here, named fuzz_*.
+// Malformed and hostile ETF: every malformed input below must be a DecodeError of its kind, never a crash, a
+// huge allocation or a term; and the deepest term decode() accepts must fit a process's stack. The fuzzer's
+// findings (tools/fuzz) that should be errors are added here, named fuzz_*.
 #include <doctest/doctest.h>
 
 #include <string>
@@ -7,6 +8,7 @@
 
 #include "dist/etf.h"
 #include "tests/erl.h"
+#include "tests/test_node.h"
 
 using myrmex::test::hex;
 using myrmex::test::unhex;
@@ -21,13 +23,14 @@ struct Malformed {
   Kind kind;
 };
 
-// nested() is `depth` tuples of one element each around an atom: {{...{a}...}}.
-std::string nested(int depth) {
+// nested() is `depth` containers of one element each, each opened by `open` (its bytes up to the term
+// inside) and closed by `close`, around the atom a: by default tuples, {{...{a}...}}.
+std::string nested(int depth, const std::string& open = "\x68\x01", const std::string& close = "") {
   std::string bytes = "\x83";
-  for (int i = 0; i < depth; ++i) bytes += "\x68\x01";
-  return bytes +
-         "\x77\x01"
-         "a";
+  for (int i = 0; i < depth; ++i) bytes += open;
+  bytes += unhex("770161");
+  for (int i = 0; i < depth; ++i) bytes += close;
+  return bytes;
 }
 
 std::vector<Malformed> malformed() {
@@ -105,4 +108,31 @@ TEST_CASE("nesting below max_depth decodes, nesting past it is too_deep") {
   auto deeper = dist::decode(nested(101), options);
   REQUIRE_FALSE(deeper);
   CHECK(deeper.error().kind == Kind::too_deep);
+}
+
+TEST_CASE("the deepest term decode() accepts decodes, encodes and goes away on a process's stack") {
+  // max_depth is there so that input cannot exhaust a fiber's stack: each container kind, nested one level
+  // short of the default limit, inside a process with the default stack. An overflow would end the
+  // process with stack_overflow instead of normal.
+  const int depth = static_cast<int>(dist::DecodeOptions{}.max_depth) - 1;
+  const std::string shapes[][2] = {
+      {"\x68\x01", ""},                    // tuples {{...}}
+      {unhex("6c00000001"), unhex("6a")},  // lists [[...]]
+      {unhex("6c000000016101"), ""},       // improper tails [1 | [1 | ...]], spliced into one list
+      {unhex("74000000016101"), ""},       // map values #{1 => #{1 => ...}}
+  };
+  myrmex::Node node(myrmex::test::config(1));
+  for (const auto& [open, close] : shapes) {
+    const std::string bytes = nested(depth, open, close);
+    INFO("nested ", depth, " deep: ", hex(bytes.substr(0, 16)), "...");
+    bool round_trip = false;
+    const myrmex::Term why = node.run([&] {
+      auto term = dist::decode(bytes);
+      if (!term) return;
+      auto again = dist::decode(dist::encode(*term));
+      round_trip = again && *again == *term;
+    });
+    CHECK(why == myrmex::vm::atoms::normal());
+    CHECK(round_trip);
+  }
 }
