@@ -72,10 +72,11 @@ std::vector<Malformed> malformed() {
       {"nesting past max_depth", nested(600), Kind::too_deep},
       {"compressed, not zlib", unhex("835000000004deadbeef"), Kind::bad_compression},
       // zlib of <<97, 1>> (the integer 1: two bytes) under a header that says 100.
-      {"compressed, size says 100",
-       unhex("835000000064"
-             "789c4b64040000c50063"),
-       Kind::bad_compression},
+      {"compressed, size says 100", unhex("835000000064789c4b64040000c50063"), Kind::bad_compression},
+      // zlib of a 40-byte STRING_EXT and one byte more: the error is in the inflated bytes, but its offset is
+      // still one in the input (21 bytes).
+      {"compressed, a byte after the inflated term", unhex("83500000002c789ccb66d0602012fc07001a1f0193"),
+       Kind::trailing_bytes},
   };
 }
 
