@@ -3,6 +3,8 @@
 #include <zlib.h>
 
 #include <cmath>
+#include <cstdarg>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -11,6 +13,7 @@
 #include "dist/etf.h"
 #include "vm/detail/node_slots.h"
 #include "vm/detail/term_box.h"
+#include "vm/detail/utf8.h"
 
 namespace myrmex::dist {
 
@@ -92,12 +95,8 @@ class Decoder {
       case NEWER_REFERENCE_EXT:
       case NEW_REFERENCE_EXT:
         return reference(tag == NEWER_REFERENCE_EXT);
-      case REFERENCE_EXT: {
-        Term name = atom();
-        std::uint32_t id = u32();
-        std::uint32_t creation = u8();
-        return Term::reference(slot(name, creation, at), std::span(&id, 1));
-      }
+      case REFERENCE_EXT:
+        return old_reference(at);
       case EXPORT_EXT:
         return export_fun(at);
       case NEW_FUN_EXT:
@@ -111,7 +110,7 @@ class Decoder {
       case COMPRESSED:
         fail(Kind::unknown_tag, at, "a compressed term (80) inside a term");
       default:
-        fail(Kind::unknown_tag, at, "unknown tag " + std::to_string(tag));
+        fail(Kind::unknown_tag, at, "unknown tag %u", tag);
     }
   }
 
@@ -119,8 +118,16 @@ class Decoder {
   std::size_t offset() const { return static_cast<std::size_t>(pos_ - begin_); }
   std::size_t left() const { return static_cast<std::size_t>(end_ - pos_); }
 
-  [[noreturn]] void fail(Kind kind, const std::uint8_t* at, std::string message) const {
-    throw Failure{DecodeError{kind, static_cast<std::size_t>(at - begin_), context_ + std::move(message)}};
+  // fail() is out of line and takes only scalars, so that no frame of the recursion holds a string.
+  [[noreturn, gnu::cold, gnu::noinline, gnu::format(printf, 4, 5)]] void fail(Kind kind,
+                                                                              const std::uint8_t* at,
+                                                                              const char* format, ...) const {
+    char message[256];
+    va_list args;
+    va_start(args, format);
+    std::vsnprintf(message, sizeof message, format, args);
+    va_end(args);
+    throw Failure{DecodeError{kind, static_cast<std::size_t>(at - begin_), context_ + message}};
   }
 
   std::uint8_t u8() {
@@ -143,18 +150,15 @@ class Decoder {
 
  private:
   void need(std::size_t n, const char* what) const {
-    if (left() < n)
-      fail(Kind::truncated, pos_,
-           std::string(what) + " needs " + std::to_string(n) + " bytes, " + std::to_string(left()) + " left");
+    if (left() < n) fail(Kind::truncated, pos_, "%s needs %zu bytes, %zu left", what, n, left());
   }
 
   // need_items() checks a count of items that take at least `min_bytes` each against what is left.
   void need_items(std::uint64_t count, std::size_t min_bytes, const char* what,
                   const std::uint8_t* field) const {
     if (count > left() / min_bytes)
-      fail(Kind::truncated, field,
-           std::string(what) + " of " + std::to_string(count) + " items, but only " + std::to_string(left()) +
-               " bytes are left");
+      fail(Kind::truncated, field, "%s of %llu items, but only %zu bytes are left", what,
+           static_cast<unsigned long long>(count), left());
   }
 
   std::uint64_t u64() {
@@ -171,20 +175,20 @@ class Decoder {
 
   // Depth counts the containers open around the term being read.
   struct Nested {
-    explicit Nested(Decoder& d) : d_(d) {
+    Nested(Decoder& d, const std::uint8_t* at) : d_(d) {
       if (++d_.depth_ > d_.options_.max_depth)
-        d_.fail(Kind::too_deep, d_.pos_, "nesting deeper than " + std::to_string(d_.options_.max_depth));
+        d_.fail(Kind::too_deep, at, "nesting deeper than %u", d_.options_.max_depth);
     }
     ~Nested() { --d_.depth_; }
     Decoder& d_;
   };
 
-  Term finite(double d, const std::uint8_t* at) const {
+  [[gnu::noinline]] Term finite(double d, const std::uint8_t* at) const {
     if (!std::isfinite(d)) fail(Kind::bad_value, at, "a float that is not finite");
     return Term(d);
   }
 
-  Term old_float(const std::uint8_t* at) {
+  [[gnu::noinline]] Term old_float(const std::uint8_t* at) {
     // 31 bytes of "%.20e" text, NUL-padded.
     std::string text(bytes(31, "FLOAT_EXT"));
     text.resize(std::strlen(text.c_str()));
@@ -194,54 +198,35 @@ class Decoder {
     return finite(d, at);
   }
 
-  Term big(std::uint32_t n) {
+  [[gnu::noinline]] Term big(std::uint32_t n) {
     std::uint8_t sign = u8();
-    if (sign > 1) fail(Kind::bad_value, pos_ - 1, "bignum sign byte " + std::to_string(sign));
+    if (sign > 1) fail(Kind::bad_value, pos_ - 1, "bignum sign byte %u", sign);
     std::string_view digits = bytes(n, "bignum digits");
     return Term::integer(sign == 1, std::span(reinterpret_cast<const std::uint8_t*>(digits.data()), n));
   }
 
-  // valid_utf8() checks well-formed UTF-8 (no overlong forms, no surrogates) and counts code points.
+  // valid_utf8() checks well-formed UTF-8 and counts its code points.
   static bool valid_utf8(std::string_view s, std::size_t& code_points) {
     code_points = 0;
-    for (std::size_t i = 0; i < s.size(); ++code_points) {
-      unsigned char b = static_cast<unsigned char>(s[i]);
-      int extra = b < 0x80 ? 0 : (b >> 5) == 6 ? 1 : (b >> 4) == 14 ? 2 : (b >> 3) == 30 ? 3 : -1;
-      if (extra < 0 || i + extra >= s.size() + (extra == 0)) return false;
-      std::uint32_t cp = extra == 0 ? b : extra == 1 ? b & 0x1F : extra == 2 ? b & 0x0F : b & 0x07;
-      for (int k = 1; k <= extra; ++k) {
-        unsigned char c = static_cast<unsigned char>(s[i + k]);
-        if ((c & 0xC0) != 0x80) return false;
-        cp = cp << 6 | (c & 0x3F);
-      }
-      static constexpr std::uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
-      if (cp < kMin[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-      i += extra + 1;
+    for (std::size_t i = 0, length; i < s.size(); i += length, ++code_points) {
+      std::uint32_t cp;
+      if ((length = vm::detail::next_code_point(s, i, cp)) == 0) return false;
     }
     return true;
   }
 
-  Term atom_body(std::uint8_t tag, const std::uint8_t* at) {
+  [[gnu::noinline]] Term atom_body(std::uint8_t tag, const std::uint8_t* at) {
     std::size_t n = tag == ATOM_EXT || tag == ATOM_UTF8_EXT ? u16() : u8();
     std::string_view name = bytes(n, "atom text");
     if (tag == ATOM_EXT || tag == SMALL_ATOM_EXT) {  // Latin-1
-      if (n > 255) fail(Kind::bad_atom, at, "an atom of " + std::to_string(n) + " characters (at most 255)");
+      if (n > 255) fail(Kind::bad_atom, at, "an atom of %zu characters (at most 255)", n);
       std::string utf8;
-      for (char c : name) {
-        unsigned char b = static_cast<unsigned char>(c);
-        if (b < 0x80) {
-          utf8 += c;
-        } else {
-          utf8 += static_cast<char>(0xC0 | (b >> 6));
-          utf8 += static_cast<char>(0x80 | (b & 0x3F));
-        }
-      }
+      for (char c : name) vm::detail::append_utf8(utf8, static_cast<unsigned char>(c));
       return Term::atom(utf8);
     }
     std::size_t code_points;
     if (!valid_utf8(name, code_points)) fail(Kind::bad_atom, at, "an atom that is not valid UTF-8");
-    if (code_points > 255)
-      fail(Kind::bad_atom, at, "an atom of " + std::to_string(code_points) + " characters (at most 255)");
+    if (code_points > 255) fail(Kind::bad_atom, at, "an atom of %zu characters (at most 255)", code_points);
     return Term::atom(name);
   }
 
@@ -250,13 +235,15 @@ class Decoder {
     const std::uint8_t* at = pos_;
     std::uint8_t tag = u8();
     if (tag != ATOM_EXT && tag != SMALL_ATOM_EXT && tag != ATOM_UTF8_EXT && tag != SMALL_ATOM_UTF8_EXT)
-      fail(Kind::bad_atom, at, "expected an atom, found tag " + std::to_string(tag));
+      fail(Kind::bad_atom, at, "expected an atom, found tag %u", tag);
     return atom_body(tag, at);
   }
 
   std::uint32_t slot(const Term& node, std::uint32_t creation, const std::uint8_t* at) const {
     std::uint32_t s = vm::detail::slot_of_node(node, creation);
-    if (s == 0) fail(Kind::node_table_full, at, "no node slot left for " + std::string(node.atom_name()));
+    if (s == 0)
+      fail(Kind::node_table_full, at, "no node slot left for %.*s", static_cast<int>(node.atom_name().size()),
+           node.atom_name().data());
     return s;
   }
 
@@ -275,15 +262,15 @@ class Decoder {
     return vm::detail::TermBox::wrap(kind, box);
   }
 
-  Term tuple(std::uint32_t n, const std::uint8_t* count_at) {
+  [[gnu::noinline]] Term tuple(std::uint32_t n, const std::uint8_t* count_at) {
     if (n == 0) return Term::tuple({});
     need_items(n, 1, "a tuple", count_at);
-    Nested nested(*this);
+    Nested nested(*this, count_at - 1);
     auto* box = vm::detail::make_box<vm::detail::TupleBox>(Term::Kind::tuple, n, n * sizeof(Term));
     return sequence(box, Term::Kind::tuple);
   }
 
-  Term string(std::uint16_t n) {
+  [[gnu::noinline]] Term string(std::uint16_t n) {
     std::string_view chars = bytes(n, "STRING_EXT");
     if (n == 0) return Term::nil();
     auto* box = vm::detail::make_box<vm::detail::ListBox>(Term::Kind::list, n, n * sizeof(Term));
@@ -293,9 +280,9 @@ class Decoder {
     return vm::detail::TermBox::wrap(Term::Kind::list, box);
   }
 
-  Term list(std::uint32_t n, const std::uint8_t* count_at) {
+  [[gnu::noinline]] Term list(std::uint32_t n, const std::uint8_t* count_at) {
     need_items(n, 1, "a list", count_at);
-    Nested nested(*this);
+    Nested nested(*this, count_at - 1);
     if (n == 0) return term();  // [ | T] is T
     auto* box = vm::detail::make_box<vm::detail::ListBox>(Term::Kind::list, n, n * sizeof(Term));
     box->tail = Term::nil();
@@ -310,24 +297,23 @@ class Decoder {
     return head;
   }
 
-  Term bit_binary() {
+  [[gnu::noinline]] Term bit_binary() {
     std::uint32_t n = u32();
     const std::uint8_t* bits_at = pos_;
     std::uint8_t bits = u8();
     std::string_view data = bytes(n, "bitstring");
     if (n == 0) {
-      if (bits != 0 && bits != 8)
-        fail(Kind::bad_value, bits_at, "an empty bitstring with " + std::to_string(bits) + " bits");
+      if (bits != 0 && bits != 8) fail(Kind::bad_value, bits_at, "an empty bitstring with %u bits", bits);
       return Term::binary({});
     }
     if (bits < 1 || bits > 8)
-      fail(Kind::bad_value, bits_at, "a bitstring's last byte with " + std::to_string(bits) + " bits (1..8)");
+      fail(Kind::bad_value, bits_at, "a bitstring's last byte with %u bits (1..8)", bits);
     return Term::bitstring(data, bits);
   }
 
-  Term map(std::uint32_t n, const std::uint8_t* count_at) {
+  [[gnu::noinline]] Term map(std::uint32_t n, const std::uint8_t* count_at) {
     need_items(n, 2, "a map", count_at);
-    Nested nested(*this);
+    Nested nested(*this, count_at - 1);
     std::vector<std::pair<Term, Term>> entries;
     entries.reserve(n);
     for (std::uint32_t i = 0; i < n; ++i) {
@@ -340,20 +326,18 @@ class Decoder {
     return m;
   }
 
-  Term pid(bool new_form) {
+  [[gnu::noinline]] Term pid(bool new_form) {
     const std::uint8_t* at = pos_;
     Term node = atom();
     std::uint32_t id = u32();
     std::uint32_t serial = u32();
     std::uint32_t creation = new_form ? u32() : u8();
     if (id >> vm::Pid::kIndexBits || serial >> vm::Pid::kGenerationBits)
-      fail(Kind::bad_value, at,
-           "a pid <" + std::to_string(id) + "." + std::to_string(serial) +
-               "> beyond 28 bits of number and 24 of serial");
+      fail(Kind::bad_value, at, "a pid <%u.%u> beyond 28 bits of number and 24 of serial", id, serial);
     return Term(vm::Pid::make(slot(node, creation, at), id, serial));
   }
 
-  Term port(std::uint8_t tag) {
+  [[gnu::noinline]] Term port(std::uint8_t tag) {
     const std::uint8_t* at = pos_;
     Term node = atom();
     std::uint64_t id = tag == V4_PORT_EXT ? u64() : u32();
@@ -361,15 +345,22 @@ class Decoder {
     return Term::port(slot(node, creation, at), id);
   }
 
-  Term reference(bool newer) {
+  [[gnu::noinline]] Term reference(bool newer) {
     const std::uint8_t* at = pos_;
     std::uint16_t n = u16();
-    if (n < 1 || n > 5) fail(Kind::bad_value, at, "a reference of " + std::to_string(n) + " words (1..5)");
+    if (n < 1 || n > 5) fail(Kind::bad_value, at, "a reference of %u words (1..5)", n);
     Term node = atom();
     std::uint32_t creation = newer ? u32() : u8();
     std::uint32_t ids[5];
     for (std::uint16_t i = 0; i < n; ++i) ids[i] = u32();
     return Term::reference(slot(node, creation, at), std::span(ids, n));
+  }
+
+  [[gnu::noinline]] Term old_reference(const std::uint8_t* at) {
+    Term name = atom();
+    std::uint32_t id = u32();
+    std::uint32_t creation = u8();
+    return Term::reference(slot(name, creation, at), std::span(&id, 1));
   }
 
   // small_integer() reads an integer term that must fit `limit` (an arity, an index).
@@ -378,11 +369,12 @@ class Decoder {
     Term t = term();
     if (t.kind() != Term::Kind::integer || t.as_integer() < 0 ||
         static_cast<std::uint64_t>(t.as_integer()) > limit)
-      fail(Kind::bad_value, at, std::string(what) + " must be an integer in 0.." + std::to_string(limit));
+      fail(Kind::bad_value, at, "%s must be an integer in 0..%llu", what,
+           static_cast<unsigned long long>(limit));
     return static_cast<std::uint32_t>(t.as_integer());
   }
 
-  Term export_fun(const std::uint8_t* at) {
+  [[gnu::noinline]] Term export_fun(const std::uint8_t* at) {
     vm::Fun f;
     f.exported = true;
     f.module = atom();
@@ -394,13 +386,13 @@ class Decoder {
     return Term::fun(std::move(f));
   }
 
-  Term new_fun(const std::uint8_t* at) {
+  [[gnu::noinline]] Term new_fun(const std::uint8_t* at) {
     const std::uint8_t* body = pos_;
     std::uint32_t size = u32();  // counts itself
     if (size < 4 || size - 4 > left())
-      fail(Kind::truncated, body, "NEW_FUN_EXT of " + std::to_string(size) + " bytes");
+      fail(Kind::truncated, body, "NEW_FUN_EXT of %u bytes, %zu left", size, left() + 4);
     const std::uint8_t* end = body + size;
-    Nested nested(*this);
+    Nested nested(*this, at);
     vm::Fun f;
     f.arity = u8();
     bytes(16, "a fun's Uniq");
@@ -434,8 +426,7 @@ Term inflate_term(Decoder& outer, std::string_view rest, DecodeOptions options) 
   const auto* size_at = reinterpret_cast<const std::uint8_t*>(rest.data());
   if (size > data.size() * kMaxInflateRatio + 64)
     outer.fail(Kind::bad_compression, size_at,
-               "claims " + std::to_string(size) + " bytes inflated from " + std::to_string(data.size()) +
-                   " (more than zlib can compress)");
+               "claims %u bytes inflated from %zu (more than zlib can compress)", size, data.size());
   std::string inflated;
   inflated.resize(size);
   z_stream z{};
@@ -447,23 +438,19 @@ Term inflate_term(Decoder& outer, std::string_view rest, DecodeOptions options) 
   int status = inflate(&z, Z_FINISH);
   std::size_t produced = size - z.avail_out;
   std::size_t unread = z.avail_in;
+  const char* zlib_message = z.msg ? z.msg : "corrupt data";  // a static string of zlib's
   inflateEnd(&z);
-  if (status != Z_STREAM_END)
-    outer.fail(Kind::bad_compression, size_at,
-               status == Z_BUF_ERROR || status == Z_OK
-                   ? "inflates to more than the " + std::to_string(size) + " bytes claimed"
-                   : std::string("zlib: ") + (z.msg ? z.msg : "corrupt data"));
+  if (status == Z_BUF_ERROR || status == Z_OK)
+    outer.fail(Kind::bad_compression, size_at, "inflates to more than the %u bytes claimed", size);
+  if (status != Z_STREAM_END) outer.fail(Kind::bad_compression, size_at, "zlib: %s", zlib_message);
   if (produced != size)
-    outer.fail(
-        Kind::bad_compression, size_at,
-        "inflates to " + std::to_string(produced) + " bytes, not the " + std::to_string(size) + " claimed");
-  if (unread)
-    outer.fail(Kind::trailing_bytes, size_at, std::to_string(unread) + " bytes after the compressed term");
+    outer.fail(Kind::bad_compression, size_at, "inflates to %zu bytes, not the %u claimed", produced, size);
+  if (unread) outer.fail(Kind::trailing_bytes, size_at, "%zu bytes after the compressed term", unread);
   Decoder inner(inflated, options, "in the inflated term: ");
   Term t = inner.term();
   if (!inner.at_end())
     inner.fail(Kind::trailing_bytes, reinterpret_cast<const std::uint8_t*>(inflated.data()) + inner.offset(),
-               std::to_string(inner.left()) + " bytes after the term");
+               "%zu bytes after the term", inner.left());
   return t;
 }
 

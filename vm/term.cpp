@@ -9,6 +9,7 @@
 #include "vm/detail/atom_table.h"
 #include "vm/detail/bignum.h"
 #include "vm/detail/term_box.h"
+#include "vm/detail/utf8.h"
 
 namespace myrmex::vm {
 
@@ -52,28 +53,14 @@ H* sequence(Term::Kind kind, std::vector<Term>& elements, std::size_t more = 0) 
   return box;
 }
 
-// append_utf8_code_points() appends the code points of `text`; a byte that starts no valid sequence is
-// its own value.
+// append_code_points() appends the code points of `text`; a byte that starts no valid sequence is its
+// own value.
 void append_code_points(std::vector<Term>& out, std::string_view text) {
   for (std::size_t i = 0; i < text.size();) {
-    auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
-    unsigned char b = byte(i);
-    int extra = b < 0x80 ? 0 : (b >> 5) == 6 ? 1 : (b >> 4) == 14 ? 2 : (b >> 3) == 30 ? 3 : -1;
-    std::uint32_t cp = extra == 0 ? b : extra == 1 ? b & 0x1F : extra == 2 ? b & 0x0F : b & 0x07;
-    bool valid = extra >= 0 && i + extra < text.size() + (extra == 0);
-    for (int k = 1; valid && k <= extra; ++k) {
-      valid = (byte(i + k) & 0xC0) == 0x80;
-      cp = (cp << 6) | (byte(i + k) & 0x3F);
-    }
-    static constexpr std::uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
-    valid = valid && (extra == 0 || cp >= kMin[extra]) && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF);
-    if (!valid) {
-      out.emplace_back(std::int64_t{b});
-      ++i;
-    } else {
-      out.emplace_back(std::int64_t{cp});
-      i += extra + 1;
-    }
+    std::uint32_t cp;
+    std::size_t length = detail::next_code_point(text, i, cp);
+    out.emplace_back(std::int64_t{length ? cp : static_cast<unsigned char>(text[i])});
+    i += length ? length : 1;
   }
 }
 

@@ -77,7 +77,7 @@ std::weak_ordering compare_sequences(std::span<const Term> a, std::span<const Te
 
 // compare_lists() orders lists as chains of cons cells: [1|2] < [1,2] because 2 < [2].
 std::weak_ordering compare_lists(const Term& a, const Term& b, Mode mode) {
-  if (a.is_nil() || b.is_nil()) return order(!a.is_nil(), !b.is_nil());
+  if (a.is_nil() || b.is_nil()) return order(!a.is_nil(), !b.is_nil());  // nil is its own tail: stop here
   auto xs = a.elements(), ys = b.elements();
   std::size_t n = std::min(xs.size(), ys.size());
   for (std::size_t i = 0; i < n; ++i)
@@ -155,7 +155,8 @@ std::weak_ordering compare_terms(const Term& a, const Term& b, Mode mode) {
       if (x.generation() != y.generation()) return order(x.generation(), y.generation());
       return order(x.index(), y.index());
     }
-    case Kind::tuple:
+    case Kind::tuple:  // the smaller tuple first, then element by element
+      if (auto c = order(a.elements().size(), b.elements().size()); c != 0) return c;
       return compare_sequences(a.elements(), b.elements(), mode);
     case Kind::map:
       return compare_maps(a, b, mode);

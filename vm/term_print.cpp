@@ -4,8 +4,10 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "vm/detail/bignum.h"
+#include "vm/detail/term_syntax.h"
 #include "vm/term.h"
 
 namespace myrmex::vm {
@@ -16,49 +18,22 @@ using Kind = Term::Kind;
 
 void append(std::string& out, const Term& t);
 
-// append_utf8() appends code point `cp` in UTF-8.
-void append_utf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
+// append_quoted_char() appends character `c` as Erlang writes it inside `quote`s: an escape where it has
+// one, else the character itself in UTF-8.
+void append_quoted_char(std::string& out, std::uint32_t c, char quote) {
+  if (c == static_cast<std::uint32_t>(quote) || c == '\\') {
+    out += '\\';
+    out += static_cast<char>(c);
+    return;
   }
-}
-
-// escape() is the escape Erlang writes for a character inside quotes, or nullptr.
-const char* escape(std::uint32_t c, char quote) {
-  switch (c) {
-    case '\n':
-      return "\\n";
-    case '\r':
-      return "\\r";
-    case '\t':
-      return "\\t";
-    case '\v':
-      return "\\v";
-    case '\b':
-      return "\\b";
-    case '\f':
-      return "\\f";
-    case 27:
-      return "\\e";
-    case '\\':
-      return "\\\\";
-    default:
-      break;
+  for (const detail::Escape& e : detail::kEscapes) {
+    if (e.code_point == c) {
+      out += '\\';
+      out += e.letter;
+      return;
+    }
   }
-  if (c == static_cast<std::uint32_t>(quote)) return quote == '"' ? "\\\"" : "\\'";
-  return nullptr;
+  detail::append_utf8(out, c);
 }
 
 // printable() is io_lib's printable Latin-1 set, the characters ~p prints inside a string.
@@ -67,44 +42,43 @@ bool printable(std::int64_t c) {
          c == '\v' || c == '\b' || c == '\f' || c == 27;
 }
 
-void append_quoted_char(std::string& out, std::uint32_t c, char quote) {
-  if (const char* e = escape(c, quote))
-    out += e;
-  else
-    append_utf8(out, c);
-}
-
-bool reserved_word(std::string_view name) {
-  static constexpr std::string_view kWords[] = {
-      "after", "and",  "andalso", "band",   "begin",   "bnot", "bor", "bsl",  "bsr",
-      "bxor",  "case", "catch",   "cond",   "div",     "end",  "fun", "if",   "let",
-      "not",   "of",   "or",      "orelse", "receive", "rem",  "try", "when", "xor"};
-  for (std::string_view w : kWords)
-    if (name == w) return true;
-  return false;
+// code_points() are the characters of UTF-8 `name` (bytes that are not UTF-8 stand for themselves).
+std::vector<std::uint32_t> code_points(std::string_view name) {
+  std::vector<std::uint32_t> out;
+  for (const Term& c : Term::string(name).elements())
+    out.push_back(static_cast<std::uint32_t>(c.as_integer()));
+  return out;
 }
 
 // needs_quotes() tells whether an atom must be written 'quoted': unless it is a lowercase letter followed
 // by letters, digits, _ and @, and not a reserved word.
-bool needs_quotes(std::string_view name) {
-  if (name.empty() || !(name[0] >= 'a' && name[0] <= 'z')) return true;
-  for (char c : name)
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '@'))
-      return true;
-  return reserved_word(name);
+bool needs_quotes(std::string_view name, const std::vector<std::uint32_t>& chars) {
+  if (chars.empty() || !detail::atom_start(chars[0])) return true;
+  for (std::uint32_t c : chars)
+    if (!detail::atom_char(c)) return true;
+  return detail::reserved_word(name);
 }
 
+// append_atom() writes an atom as ~p does: Latin-1 characters as themselves (in UTF-8) or escaped, other
+// control characters in octal (\001), and characters beyond Latin-1 as \x{3B1}.
 void append_atom(std::string& out, std::string_view name) {
-  if (!needs_quotes(name)) {
+  std::vector<std::uint32_t> chars = code_points(name);
+  if (!needs_quotes(name, chars)) {
     out += name;
     return;
   }
   out += '\'';
-  for (char c : name) {
-    if (const char* e = escape(static_cast<unsigned char>(c), '\''))
-      out += e;
-    else
-      out += c;  // the name is UTF-8 already
+  for (std::uint32_t c : chars) {
+    char buf[16];
+    if (printable(c) || c == 127) {
+      append_quoted_char(out, c, '\'');
+    } else if (c < 256) {
+      std::snprintf(buf, sizeof buf, "\\%03o", static_cast<unsigned>(c));
+      out += buf;
+    } else {
+      std::snprintf(buf, sizeof buf, "\\x{%X}", static_cast<unsigned>(c));
+      out += buf;
+    }
   }
   out += '\'';
 }
@@ -165,7 +139,7 @@ void append_binary(std::string& out, const Term& t) {
   std::string_view bytes = t.as_binary();
   unsigned bits = t.bits_in_last_byte();
   std::string_view whole = bits == 8 ? bytes : bytes.substr(0, bytes.size() - 1);
-  bool text = !whole.empty();
+  bool text = bits == 8 && !whole.empty();  // ~p writes a bitstring's bytes as numbers, printable or not
   for (char c : whole) text = text && printable(static_cast<unsigned char>(c));
   out += "<<";
   if (text) {
@@ -208,7 +182,8 @@ void append_list(std::string& out, const Term& t) {
   out += ']';
 }
 
-void append(std::string& out, const Term& t) {
+// append_leaf() writes a term that holds no terms to print (every kind but tuples, lists and maps).
+[[gnu::noinline]] void append_leaf(std::string& out, const Term& t) {
   switch (t.kind()) {
     case Kind::integer:
       out += std::to_string(t.as_integer());
@@ -224,9 +199,13 @@ void append(std::string& out, const Term& t) {
       append_atom(out, t.atom_name());
       break;
     case Kind::reference: {
-      out += "#Ref<" + std::to_string(t.node_slot());
+      out += "#Ref<";
+      out += std::to_string(t.node_slot());
       auto ids = t.reference_ids();
-      for (std::size_t i = ids.size(); i-- > 0;) out += "." + std::to_string(ids[i]);
+      for (std::size_t i = ids.size(); i-- > 0;) {
+        out += '.';
+        out += std::to_string(ids[i]);
+      }
       out += '>';
       break;
     }
@@ -237,19 +216,41 @@ void append(std::string& out, const Term& t) {
         append_atom(out, f.module.atom_name());
         out += ':';
         append_atom(out, f.function.atom_name());
-        out += '/' + std::to_string(f.arity);
+        out += '/';
+        out += std::to_string(f.arity);
       } else {
-        out += "#Fun<" + std::string(f.module.atom_name()) + "." + std::to_string(f.index) + "." +
-               std::to_string(f.uniq) + ">";
+        out += "#Fun<";
+        out += f.module.atom_name();
+        out += '.';
+        out += std::to_string(f.index);
+        out += '.';
+        out += std::to_string(f.uniq);
+        out += '>';
       }
       break;
     }
     case Kind::port:
-      out += "#Port<" + std::to_string(t.node_slot()) + "." + std::to_string(t.port_id()) + ">";
+      out += "#Port<";
+      out += std::to_string(t.node_slot());
+      out += '.';
+      out += std::to_string(t.port_id());
+      out += '>';
       break;
     case Kind::pid:
       out += t.as_pid().to_string();
       break;
+    case Kind::binary:
+      append_binary(out, t);
+      break;
+    default:
+      break;
+  }
+}
+
+// append() recurses through tuples, lists and maps and leaves the rest to append_leaf(), out of line, so
+// that a level of nesting takes little of a process's stack (parse_term() reads 512 levels).
+void append(std::string& out, const Term& t) {
+  switch (t.kind()) {
     case Kind::tuple: {
       out += '{';
       auto items = t.elements();
@@ -275,8 +276,8 @@ void append(std::string& out, const Term& t) {
     case Kind::list:
       append_list(out, t);
       break;
-    case Kind::binary:
-      append_binary(out, t);
+    default:
+      append_leaf(out, t);
       break;
   }
 }

@@ -5,16 +5,19 @@
 // (vm/) or a registered name (registry/): myrmex::send(pid, x) and myrmex::send("name", x) both resolve.
 #pragma once
 
+#include "dist/codec.h"
+#include "dist/etf.h"
+#include "dist/message_codec.h"
 #include "mailbox/message.h"
 #include "registry/registry.h"
 #include "scheduler/scheduler.h"
 #include "supervisor/gen_server.h"
 #include "supervisor/logger.h"
 #include "supervisor/supervisor.h"
-#include "dist/etf.h"
 #include "vm/node.h"
 #include "vm/process.h"
 #include "vm/term.h"
+#include "vm/term_parse.h"
 
 namespace myrmex {
 
@@ -54,6 +57,8 @@ using vm::node_info;
 using vm::NodeConfig;
 using vm::NodeInfo;
 using vm::NoProc;
+using vm::parse_term;
+using vm::ParseError;
 using vm::Pid;
 using vm::process_info;
 using vm::ProcessInfo;
