@@ -42,15 +42,20 @@ Params& Params::add(const std::string& key, const std::string& value) {
   return *this;
 }
 
+double median(std::vector<double> samples) {
+  if (samples.empty()) return 0;
+  std::sort(samples.begin(), samples.end());
+  const std::size_t mid = samples.size() / 2;
+  return samples.size() % 2 ? samples[mid] : (samples[mid - 1] + samples[mid]) / 2;
+}
+
 void print(const Figure& f, const Extra& extra) {
   std::vector<double> s = f.samples;
   std::sort(s.begin(), s.end());
-  double median =
-      s.empty() ? 0 : (s.size() % 2 ? s[s.size() / 2] : (s[s.size() / 2 - 1] + s[s.size() / 2]) / 2);
   std::printf(
       "{\"impl\":\"%s\",\"item\":\"%s\",\"params\":%s,\"median\":%.6g,\"min\":%.6g,\"max\":%.6g,\"n\":%zu,"
       "\"unit\":\"%s\"",
-      f.impl.c_str(), f.item.c_str(), f.params.json().c_str(), median, s.empty() ? 0 : s.front(),
+      f.impl.c_str(), f.item.c_str(), f.params.json().c_str(), median(s), s.empty() ? 0 : s.front(),
       s.empty() ? 0 : s.back(), s.size(), f.unit.c_str());
   for (const auto& [key, value] : extra) std::printf(",\"%s\":%.6g", key.c_str(), value);
   std::printf("}\n");

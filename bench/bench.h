@@ -53,6 +53,9 @@ struct Figure {
 using Extra = std::vector<std::pair<std::string, double>>;
 void print(const Figure& figure, const Extra& extra = {});
 
+// median() is the middle sample (the mean of the two middle ones for an even count; 0 for none).
+double median(std::vector<double> samples);
+
 // repeat() runs `once` one untimed time (warm-up), then `reps` times, and returns what each timed run
 // returned.
 std::vector<double> repeat(long reps, const std::function<double()>& once);

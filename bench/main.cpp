@@ -26,6 +26,7 @@ constexpr Entry kWorkloads[] = {
      "cycles schedulers: crash a supervised registered server, wait for its restart, call it"},
     {"w9", myrmex::bench::w9_exit,
      "cycles links schedulers reps: spawn_monitor/Down cycles; exit fan-out to trapping links"},
+    {"terms", myrmex::bench::terms, "reps: ETF encode/decode of three shapes, and memcpy of 1 MiB"},
     {"idle", myrmex::bench::idle_node, "n seconds schedulers: CPU used by a node with n idle processes"},
     {"stack_rss", myrmex::bench::stack_rss, "n schedulers: RSS per process, function vs behaviour style"},
     {"limit_switch", myrmex::bench::limit_context_switch, "reps: bare Boost.Context switch"},

@@ -7,7 +7,7 @@
 // keys in this order, no spaces, impl "myrmex", "erlang" or "limit":
 //   {"impl":..,"item":"W3.pingpong","params":{"schedulers":2},"median":..,"min":..,"max":..,"n":3,"unit":..}
 // optionally followed by more "key":number fields before the closing brace (W8's first100_median and
-// last1000_median); merged lines take the median of each.
+// last1000_median, terms' mib_per_s); merged lines take the median of each.
 // Lines that do not start with {"impl" (log lines, blanks) are ignored; a line that does but does not parse
 // stops the report with its file, line number and what was expected (exit 1).
 //
@@ -326,12 +326,22 @@ std::string format_params(const Figure& f) {
 // (fair is about half; its target is a floor), so it gets no ratio.
 enum class Better { lower, higher, neither };
 
-Better better_of(const Figure& f) {
-  if (f.item == "W6.spinner_share") return Better::neither;
-  return f.unit == "msg/s" ? Better::higher : Better::lower;
+Better better_of_unit(const std::string& unit) {
+  return unit == "msg/s" || unit == "MiB/s" ? Better::higher : Better::lower;
 }
 
-// ratio_of is > 1 when Myrmex is better: Erlang/Myrmex for times, sizes and CPU, Myrmex/Erlang for msg/s.
+Better better_of(const Figure& f) {
+  if (f.item == "W6.spinner_share") return Better::neither;
+  return better_of_unit(f.unit);
+}
+
+// extra_unit is the unit of an extra field: mib_per_s is MiB/s (terms), the others are in the figure's unit.
+std::string extra_unit(const Figure& f, const std::string& key) {
+  return key == "mib_per_s" ? "MiB/s" : f.unit;
+}
+
+// ratio_of is > 1 when Myrmex is better: Erlang/Myrmex for times, sizes and CPU, Myrmex/Erlang for msg/s
+// and MiB/s.
 std::optional<double> ratio_of(const Figure& mine, const Figure* erlang) {
   if (!erlang || better_of(mine) == Better::neither) return std::nullopt;
   bool higher = better_of(mine) == Better::higher;
@@ -383,6 +393,15 @@ Verdict within_switches(const Results& r, const Figure& mine, double switches) {
   return *per_hop <= switches;
 }
 
+// memcpy_of is the bare memcpy of the 1 MiB that the terms workload's binary_1m shape encodes and decodes.
+const Figure* memcpy_of(const Results& r) {
+  return r.limit("limit.memcpy", "{\"bytes\":1048576}");
+}
+
+Verdict within_memcpy(const Results& r, const Figure& mine) {
+  return at_most_times(mine, memcpy_of(r), 1.2);
+}
+
 struct Target {
   const char* item;
   const char* when;  // text the params must contain ("" for any)
@@ -424,6 +443,12 @@ const Target kTargets[] = {
     {"W9.link_fanout", "", "≤ 1/5 Erlang",
      [](const Results& r, const Figure& f) { return ratio_at_least(r, f, 5); }},
     {"idle.cpu", "", "≤ 1 %", [](const Results&, const Figure& f) -> Verdict { return f.median <= 1; }},
+    {"terms.encode", "\"shape\":\"binary_1m\"", "≤ 1.2× memcpy", within_memcpy},
+    {"terms.decode", "\"shape\":\"binary_1m\"", "≤ 1.2× memcpy", within_memcpy},
+    {"terms.encode", "", "≥ 3× Erlang",
+     [](const Results& r, const Figure& f) { return ratio_at_least(r, f, 3); }},
+    {"terms.decode", "", "≥ 3× Erlang",
+     [](const Results& r, const Figure& f) { return ratio_at_least(r, f, 3); }},
 };
 
 const Target* target_of(const Figure& f) {
@@ -434,7 +459,8 @@ const Target* target_of(const Figure& f) {
 
 // ---- tables
 
-// limit_cell: the bare mechanism beside a workload — a context switch for W2/W3, MPSC push+pop for W4.
+// limit_cell: the bare mechanism beside a workload — a context switch for W2/W3, MPSC push+pop for W4, memcpy
+// for the terms of a 1 MiB binary.
 std::string limit_cell(const Results& r, const Figure& mine) {
   if (mine.item == "W2.ring" || mine.item == "W3.pingpong") {
     const Figure* sw = r.limit("limit.context_switch", "{}");
@@ -447,6 +473,12 @@ std::string limit_cell(const Results& r, const Figure& mine) {
     const Figure* mpsc = r.limit("limit.mpsc_push_pop", "{\"producers\":2}");
     if (!mpsc || mpsc->median <= 0) return "";
     return format_value(1e9 / mpsc->median, "msg/s") + " (MPSC, 2 producers)";
+  }
+  if (mine.item.rfind("terms.", 0) == 0 && mine.params.find("binary_1m") != std::string::npos) {
+    const Figure* copy = memcpy_of(r);
+    if (!copy || copy->median <= 0) return "";
+    return format_value(copy->median, copy->unit) + " (=" + format_ratio(mine.median / copy->median) +
+           " memcpy)";
   }
   return "";
 }
@@ -472,7 +504,7 @@ void print_workloads(const Results& r) {
   }
   std::printf(
       "\nMedians. Ratio > 1 means Myrmex is better: Erlang/Myrmex for times, sizes and CPU,\n"
-      "Myrmex/Erlang for msg/s, none for the spinner's CPU share.\n");
+      "Myrmex/Erlang for msg/s and MiB/s, none for the spinner's CPU share.\n");
 }
 
 void print_limits(const Results& r) {
@@ -498,7 +530,7 @@ void print_memory(const Results& r) {
 }
 
 // print_extra shows the extra fields of our figures beside Erlang's (W8: the first-100 and last-1,000
-// medians, which say whether a restart gets slower as restarts pile up).
+// medians, which say whether a restart gets slower as restarts pile up; terms: MiB/s of the encoding).
 void print_extra(const Results& r) {
   bool header = false;
   for (const Figure& mine : r.all()) {
@@ -514,11 +546,13 @@ void print_extra(const Results& r) {
       if (erlang)
         for (const auto& [k, v] : erlang->extra)
           if (k == key) theirs = v;
+      const std::string unit = extra_unit(mine, key);
       std::string ratio = "—";
-      if (theirs && value > 0 && better_of(mine) == Better::lower) ratio = format_ratio(*theirs / value);
+      if (theirs && value > 0 && *theirs > 0 && better_of(mine) != Better::neither)
+        ratio = format_ratio(better_of_unit(unit) == Better::lower ? *theirs / value : value / *theirs);
       std::printf("| %s | %s | %s | %s | %s | %s |\n", mine.item.c_str(), format_params(mine).c_str(),
-                  key.c_str(), format_value(value, mine.unit).c_str(),
-                  theirs ? format_value(*theirs, mine.unit).c_str() : "—", ratio.c_str());
+                  key.c_str(), format_value(value, unit).c_str(),
+                  theirs ? format_value(*theirs, unit).c_str() : "—", ratio.c_str());
     }
   }
 }

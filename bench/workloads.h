@@ -22,6 +22,9 @@ void limit_context_switch(const Args& args);
 void limit_futex_wake(const Args& args);
 void limit_mpsc(const Args& args);
 
+// dist/: encode and decode of the External Term Format, beside memcpy.
+void terms(const Args& args);
+
 // registry/: lookups by name from every scheduler, beside lock-based maps.
 void registry_whereis(const Args& args);
 

@@ -1,5 +1,5 @@
 %% Erlang/OTP side of the Myrmex benchmark suite: workloads W1-W6, W8 and W9 of ../shared/BENCH.md (from the
-%% repository root) and an idle check. Each figure is one JSON line on stdout, in the same format and with
+%% repository root), an idle check and the term codec (terms). Each figure is one JSON line on stdout, in the same format and with
 %% the same params text as the C++ side, so bench/run can pair them.
 %%
 %% Build and run (S = scheduler count; pass the same value as schedulers=):
@@ -19,6 +19,7 @@
 %%   w9   cycles=[100000] links=[100000] schedulers= reps=[3]
 %%                                                    spawn_monitor/DOWN cycles; exit fan-out to links
 %%   idle n=[1000000] seconds=[10] schedulers=        CPU use of n blocked processes
+%%   terms reps=[3]                                   term_to_binary/binary_to_term of three shapes
 %%
 %% Timed workloads run one untimed warm-up, then reps timed repetitions; median/min/max are over those.
 %% W5 server_100k scans 100k queued messages on every call (10k calls = 1e9 skipped messages): about
@@ -43,7 +44,8 @@
         "  w8   cycles=10000 schedulers=S~n"
         "  w6   round_trips=100000 reps=3   (run with +S 1:1)~n"
         "  w9   cycles=100000 links=100000 schedulers=S reps=3~n"
-        "  idle n=1000000 seconds=10 schedulers=S~n").
+        "  idle n=1000000 seconds=10 schedulers=S~n"
+        "  terms reps=3~n").
 
 %% Messages put into a mailbox to stay there unread (W5).
 -define(JUNK, 100000).
@@ -72,6 +74,7 @@ spec("w6") -> [{"round_trips", 100000}, {"reps", 3}];
 spec("w8") -> [{"cycles", 10000}, {"schedulers", default}];
 spec("w9") -> [{"cycles", 100000}, {"links", 100000}, {"schedulers", default}, {"reps", 3}];
 spec("idle") -> [{"n", 1000000}, {"seconds", 10}, {"schedulers", default}];
+spec("terms") -> [{"reps", 3}];
 spec(_) -> undefined.
 
 %% parse/2 returns the values of Spec's keys in Spec's order; every value is a positive integer.
@@ -128,7 +131,8 @@ workload("w5", [Calls, S, Reps]) -> w5(Calls, S, Reps);
 workload("w6", [RoundTrips, Reps]) -> w6(RoundTrips, Reps);
 workload("w8", [Cycles, S]) -> w8(Cycles, S);
 workload("w9", [Cycles, Links, S, Reps]) -> w9(Cycles, Links, S, Reps);
-workload("idle", [N, Seconds, S]) -> idle(N, Seconds, S).
+workload("idle", [N, Seconds, S]) -> idle(N, Seconds, S);
+workload("terms", [Reps]) -> terms(Reps).
 
 %%% W1: spawn n processes, memory per process, exit
 
@@ -531,6 +535,40 @@ idle(N, Seconds, S) ->
     CpuSeconds = (cpu_ticks() - Cpu0) / 100,
     WallSeconds = (now_ns() - T0) / 1.0e9,
     figure("idle.cpu", [{"n", N}, {"schedulers", S}], "%", [100 * CpuSeconds / WallSeconds]).
+
+%%% terms: the External Term Format, the same shapes and iterations as bench/workloads/terms.cpp
+
+terms(Reps) ->
+    Shapes = [{"small_tuple", {ok, 42, <<"hello">>}, 200000},
+              {"list_1000", [{I, ok} || I <- lists:seq(1, 1000)], 2000},
+              {"binary_1m", binary:copy(<<"x">>, 1 bsl 20), 200}],
+    [terms_shape(Name, Term, Iterations, Reps) || {Name, Term, Iterations} <- Shapes],
+    ok.
+
+%% terms_shape/4 prints terms.encode and terms.decode of one shape: ns per term, and the encoding's MiB/s
+%% at the median.
+terms_shape(Name, Term, Iterations, Reps) ->
+    Bytes = term_to_binary(Term),
+    Term = binary_to_term(Bytes),
+    Params = [{"shape", Name}],
+    MiB = byte_size(Bytes) / (1 bsl 20),
+    Encode = repeat(Reps, fun() -> timed(Iterations, fun encode_n/3, Term) end),
+    Decode = repeat(Reps, fun() -> timed(Iterations, fun decode_n/3, Bytes) end),
+    [figure(Item, Params, "ns/term", Samples, [{"mib_per_s", MiB / (median(lists:sort(Samples)) * 1.0e-9)}])
+     || {Item, Samples} <- [{"terms.encode", Encode}, {"terms.decode", Decode}]].
+
+%% timed/3 is the ns of one step of Loop(Input, Iterations, Acc).
+timed(Iterations, Loop, Input) ->
+    T0 = now_ns(),
+    Loop(Input, Iterations, undefined),
+    (now_ns() - T0) / Iterations.
+
+%% encode_n/3 and decode_n/3 carry each result to the next step, so the compiler keeps the call.
+encode_n(_Term, 0, Last) -> Last;
+encode_n(Term, N, _) -> encode_n(Term, N - 1, term_to_binary(Term)).
+
+decode_n(_Bytes, 0, Last) -> Last;
+decode_n(Bytes, N, _) -> decode_n(Bytes, N - 1, binary_to_term(Bytes)).
 
 %%% Measuring
 

@@ -4,7 +4,6 @@
 // whereis("w8_server") names a new PID, then call that one once. The figure is over the cycles themselves:
 // median/min/max of the per-cycle times (n = cycles), plus the median of the first 100 cycles and of the
 // last 1,000 (flatness: does a restart get slower as restarts pile up?).
-#include <algorithm>
 #include <cstdlib>
 #include <stdexcept>
 #include <vector>
@@ -73,13 +72,6 @@ std::vector<double> cycles_us(long cycles) {
   // Stop the supervisor (and its child) and wait until it is gone, so the next repetition starts clean.
   if (!gen_server::stop(*sup)) std::abort();  // reason normal: `shutdown` would reach us by the link
   return us;
-}
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const std::size_t mid = v.size() / 2;
-  return v.size() % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
 }
 
 }  // namespace
