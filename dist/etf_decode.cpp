@@ -223,10 +223,18 @@ class Decoder {
       for (char c : name) vm::detail::append_utf8(utf8, static_cast<unsigned char>(c));
       return Term::atom(utf8);
     }
+    // Terms repeat their atoms (record tags, keys, ok): a hit skips validation and the atom table.
+    const std::size_t slot =
+        n ? (n ^ static_cast<unsigned char>(name[0]) ^ static_cast<unsigned char>(name[n - 1]) << 3) %
+                std::size(atom_cache_)
+          : 0;
+    CachedAtom& cached = atom_cache_[slot];
+    if (cached.valid && cached.atom.atom_name() == name) return cached.atom;
     std::size_t code_points;
     if (!valid_utf8(name, code_points)) fail(Kind::bad_atom, at, "an atom that is not valid UTF-8");
     if (code_points > 255) fail(Kind::bad_atom, at, "an atom of %zu characters (at most 255)", code_points);
-    return Term::atom(name);
+    cached = CachedAtom{Term::atom(name), true};
+    return cached.atom;
   }
 
   // atom() reads a term that must be an atom (a node name, a module).
@@ -254,7 +262,8 @@ class Decoder {
     try {
       for (; i < n; ++i) new (&items[i]) Term(term());
     } catch (...) {
-      box->size = i;  // only the items read so far exist
+      // Fill the rest with atoms (no allocation), so the box is whole and frees as one of its size.
+      for (; i < n; ++i) new (&items[i]) Term();
       vm::detail::TermBox::destroy(box);
       throw;
     }
@@ -410,6 +419,12 @@ class Decoder {
     return Term::fun(std::move(f));
   }
 
+  struct CachedAtom {
+    Term atom;
+    bool valid = false;  // set once `atom` holds a decoded atom
+  };
+
+  CachedAtom atom_cache_[16];
   const std::uint8_t* begin_;
   const std::uint8_t* pos_;
   const std::uint8_t* end_;
@@ -441,7 +456,8 @@ Term inflate_term(Decoder& outer, std::string_view rest, DecodeOptions options) 
   if ((status == Z_BUF_ERROR || status == Z_OK) && produced == size)
     outer.fail(Kind::bad_compression, size_at, "inflates to more than the %u bytes claimed", size);
   if (status == Z_BUF_ERROR || status == Z_OK)
-    outer.fail(Kind::bad_compression, size_at, "the compressed data ends after %zu of %u bytes", produced, size);
+    outer.fail(Kind::bad_compression, size_at, "the compressed data ends after %zu of %u bytes", produced,
+               size);
   if (status != Z_STREAM_END) outer.fail(Kind::bad_compression, size_at, "zlib: %s", zlib_message);
   if (produced != size)
     outer.fail(Kind::bad_compression, size_at, "inflates to %zu bytes, not the %u claimed", produced, size);
@@ -452,7 +468,8 @@ Term inflate_term(Decoder& outer, std::string_view rest, DecodeOptions options) 
   try {
     Term t = inner.term();
     if (!inner.at_end())
-      inner.fail(Kind::trailing_bytes, reinterpret_cast<const std::uint8_t*>(inflated.data()) + inner.offset(),
+      inner.fail(Kind::trailing_bytes,
+                 reinterpret_cast<const std::uint8_t*>(inflated.data()) + inner.offset(),
                  "%zu bytes after the term", inner.left());
     return t;
   } catch (Failure& f) {

@@ -45,9 +45,8 @@ std::uint32_t checked_size(std::size_t n) {
 
 // sequence() moves `elements` into a new box of type H (a tuple or a list).
 template <class H>
-H* sequence(Term::Kind kind, std::vector<Term>& elements, std::size_t more = 0) {
-  H* box = detail::make_box<H>(kind, checked_size(elements.size() + more),
-                               (elements.size() + more) * sizeof(Term));
+H* sequence(Term::Kind kind, std::vector<Term>& elements) {
+  H* box = detail::make_box<H>(kind, checked_size(elements.size()), elements.size() * sizeof(Term));
   Term* items = box->items();
   for (std::size_t i = 0; i < elements.size(); ++i) new (&items[i]) Term(std::move(elements[i]));
   return box;
@@ -67,26 +66,43 @@ void append_code_points(std::vector<Term>& out, std::string_view text) {
 }  // namespace
 
 void TermBox::destroy(TermBox* box) noexcept {
+  std::size_t bytes = 0;
   switch (box->kind) {
     case Term::Kind::tuple:
       std::destroy_n(static_cast<detail::TupleBox*>(box)->items(), box->size);
       static_cast<detail::TupleBox*>(box)->~TupleBox();
+      bytes = sizeof(detail::TupleBox) + box->size * sizeof(Term);
       break;
     case Term::Kind::list:
       std::destroy_n(static_cast<detail::ListBox*>(box)->items(), box->size);
       static_cast<detail::ListBox*>(box)->~ListBox();
+      bytes = sizeof(detail::ListBox) + box->size * sizeof(Term);
       break;
     case Term::Kind::map:
       std::destroy_n(static_cast<detail::MapBox*>(box)->entries(), box->size);
       static_cast<detail::MapBox*>(box)->~MapBox();
+      bytes = sizeof(detail::MapBox) + box->size * sizeof(MapEntry);
       break;
     case Term::Kind::fun:
       static_cast<detail::FunBox*>(box)->~FunBox();
+      bytes = sizeof(detail::FunBox);
       break;
-    default:  // the rest hold no terms and are trivially destructible
+    case Term::Kind::binary:
+      bytes = sizeof(detail::BinaryBox) + box->size;
+      break;
+    case Term::Kind::bignum:
+      bytes = sizeof(detail::BignumBox) + box->size;
+      break;
+    case Term::Kind::reference:
+      bytes = sizeof(detail::ReferenceBox);
+      break;
+    case Term::Kind::port:
+      bytes = sizeof(detail::PortBox);
+      break;
+    default:  // kinds without a box
       break;
   }
-  ::operator delete(box);
+  memory::detail::pool_free(box, bytes);
 }
 
 void Term::retain() const noexcept {

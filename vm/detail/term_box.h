@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <new>
 
+#include "memory/detail/object_pool.h"
 #include "vm/term.h"
 
 namespace myrmex::vm::detail {
@@ -75,10 +76,11 @@ struct FunBox : TermBox {
   Fun fun;
 };
 
-// make_box() allocates a header H with `extra` bytes of items after it (to be constructed by the caller).
+// make_box() allocates a header H with `extra` bytes of items after it (to be constructed by the caller),
+// from the small-object pool: decoding makes and frees boxes by the thousand.
 template <class H>
 H* make_box(Term::Kind kind, std::uint32_t size, std::size_t extra) {
-  void* memory = ::operator new(sizeof(H) + extra);
+  void* memory = memory::detail::pool_allocate(sizeof(H) + extra);
   H* box = new (memory) H();
   box->kind = kind;
   box->size = size;
