@@ -5,13 +5,13 @@
 // (vm/) or a registered name (registry/): myrmex::send(pid, x) and myrmex::send("name", x) both resolve.
 #pragma once
 
+#include "dist/etf.h"
 #include "mailbox/message.h"
 #include "registry/registry.h"
 #include "scheduler/scheduler.h"
 #include "supervisor/gen_server.h"
 #include "supervisor/logger.h"
 #include "supervisor/supervisor.h"
-#include "dist/etf.h"
 #include "vm/node.h"
 #include "vm/process.h"
 #include "vm/term.h"
