@@ -369,7 +369,8 @@ class Parser {
         bytes += text;
         return 8;
       }
-      for (const Term& c : Term::string(text).elements()) {
+      const Term chars = Term::string(text);
+      for (const Term& c : chars.elements()) {
         if (c.as_integer() > 255)
           fail(start, "a string in a binary must be Latin-1 (characters up to 255) unless it is /utf8");
         bytes += static_cast<char>(c.as_integer());

@@ -45,8 +45,8 @@ bool printable(std::int64_t c) {
 // code_points() are the characters of UTF-8 `name` (bytes that are not UTF-8 stand for themselves).
 std::vector<std::uint32_t> code_points(std::string_view name) {
   std::vector<std::uint32_t> out;
-  for (const Term& c : Term::string(name).elements())
-    out.push_back(static_cast<std::uint32_t>(c.as_integer()));
+  const Term decoded = Term::string(name);
+  for (const Term& c : decoded.elements()) out.push_back(static_cast<std::uint32_t>(c.as_integer()));
   return out;
 }
 

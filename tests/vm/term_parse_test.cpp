@@ -1,4 +1,4 @@
-// parse_term(): it reads what erl reads (checked against a real erl, tests/vm/term_erl.h), and says where
+// parse_term(): it reads what erl reads (checked against a real erl, tests/vm/term_helpers.h), and says where
 // and why it cannot read the rest, since the shell shows those errors to its user.
 #include <doctest/doctest.h>
 
@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "tests/test_node.h"
-#include "tests/vm/term_erl.h"
+#include "tests/vm/term_helpers.h"
 #include "vm/term.h"
 #include "vm/term_parse.h"
 
@@ -199,7 +199,7 @@ TEST_CASE(
     std::string deepest_printed, one_more_error, hostile_error;
   };
   std::vector<Outcome> outcomes;
-  myrmex::Node node(myrmex::test::config(1));
+  myrmex::Node node(myrmex::test::deep_term_config());
   node.run([&] {
     for (const Nest& n : nests) {
       auto deepest = parse_term(n.text(kMaxParseDepth));

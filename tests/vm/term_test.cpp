@@ -1,6 +1,6 @@
 // Terms and the atom table. The atom table is shared by every node of the OS process and reached at every
 // process exit, so looking up an atom that exists must not wait for anyone. Printing and term order are
-// checked against a real erl (tests/vm/term_erl.h).
+// checked against a real erl (tests/vm/term_helpers.h).
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -16,7 +16,7 @@
 #include "scheduler/detail/systematic.h"
 #include "scheduler/detail/yield_point.h"
 #include "tests/test_node.h"
-#include "tests/vm/term_erl.h"
+#include "tests/vm/term_helpers.h"
 #include "vm/term.h"
 #include "vm/term_parse.h"
 
@@ -530,7 +530,7 @@ TEST_CASE("copies share one block, and copies made and dropped by 4 threads at o
 }
 
 TEST_CASE("a 100,000-element list and a 512-deep tuple are built, printed and destroyed in a process") {
-  myrmex::Node node(myrmex::test::config(1));
+  myrmex::Node node(myrmex::test::deep_term_config());
   std::size_t long_printed = 0;
   std::string deep_printed;
   node.run([&] {
