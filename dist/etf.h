@@ -49,6 +49,9 @@ struct DecodeOptions {
   // max_depth bounds nesting (tuples, lists, maps, funs), so a hostile input cannot exhaust a fiber's
   // stack: the decoder recurses once per level.
   unsigned max_depth = 512;
+  // max_inflated bounds what a compressed term may inflate to. Terms take up to 16 bytes per byte of
+  // encoding, so a zlib bomb (1,000:1) could otherwise make a 64 KiB input cost a gigabyte.
+  std::size_t max_inflated = 16 << 20;
 };
 
 struct EncodeOptions {

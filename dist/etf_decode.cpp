@@ -2,6 +2,7 @@
 // before anything is sized by it, so an allocation is never larger than a small multiple of the input.
 #include <zlib.h>
 
+#include <charconv>
 #include <cmath>
 #include <cstdarg>
 #include <cstdio>
@@ -188,12 +189,15 @@ class Decoder {
   }
 
   [[gnu::noinline]] Term old_float(const std::uint8_t* at) {
-    // 31 bytes of "%.20e" text, NUL-padded.
-    std::string text(bytes(31, "FLOAT_EXT"));
-    text.resize(std::strlen(text.c_str()));
-    char* stop = nullptr;
-    double d = std::strtod(text.c_str(), &stop);
-    if (text.empty() || *stop != '\0') fail(Kind::bad_value, at, "FLOAT_EXT text is not a float");
+    // 31 bytes of "%.20e" text, NUL-padded: read as OTP does, a plain decimal float (no spaces, no hex,
+    // whatever the C locale).
+    std::string_view text = bytes(31, "FLOAT_EXT");
+    text = text.substr(0, text.find('\0'));
+    double d = 0;
+    auto [end, error] =
+        std::from_chars(text.data(), text.data() + text.size(), d, std::chars_format::general);
+    if (text.empty() || error != std::errc() || end != text.data() + text.size())
+      fail(Kind::bad_value, at, "FLOAT_EXT text is not a float");
     return finite(d, at);
   }
 
@@ -437,6 +441,9 @@ Term inflate_term(Decoder& outer, std::string_view rest, DecodeOptions options) 
   std::uint32_t size = outer.u32();
   std::string_view data = rest.substr(4);
   const auto* size_at = reinterpret_cast<const std::uint8_t*>(rest.data());
+  if (size > options.max_inflated)
+    outer.fail(Kind::bad_compression, size_at, "inflates to %u bytes, more than max_inflated (%zu)", size,
+               options.max_inflated);
   if (size > data.size() * kMaxInflateRatio + 64)
     outer.fail(Kind::bad_compression, size_at,
                "claims %u bytes inflated from %zu (more than zlib can compress)", size, data.size());

@@ -139,7 +139,7 @@ class Encoder {
   // raw() copies bytes; a large block is appended directly, so it is not zero-filled by room() first.
   void raw(std::string_view bytes) {
     if (bytes.size() <= 256) {
-      std::memcpy(room(bytes.size()), bytes.data(), bytes.size());
+      if (!bytes.empty()) std::memcpy(room(bytes.size()), bytes.data(), bytes.size());  // data() may be null
       return;
     }
     out_.resize(len_);

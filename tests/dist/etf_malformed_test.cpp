@@ -9,6 +9,7 @@
 #include "dist/etf.h"
 #include "tests/erl.h"
 #include "tests/test_node.h"
+#include "tests/vm/term_helpers.h"
 
 using myrmex::test::hex;
 using myrmex::test::unhex;
@@ -122,7 +123,7 @@ TEST_CASE("the deepest term decode() accepts decodes, encodes and goes away on a
       {unhex("6c000000016101"), ""},       // improper tails [1 | [1 | ...]], spliced into one list
       {unhex("74000000016101"), ""},       // map values #{1 => #{1 => ...}}
   };
-  myrmex::Node node(myrmex::test::config(1));
+  myrmex::Node node(myrmex::test::deep_term_config());
   for (const auto& [open, close] : shapes) {
     const std::string bytes = nested(depth, open, close);
     INFO("nested ", depth, " deep: ", hex(bytes.substr(0, 16)), "...");

@@ -10,6 +10,7 @@
 
 #include "dist/etf.h"
 #include "tests/test_node.h"
+#include "tests/vm/term_helpers.h"
 #include "vm/detail/node_slots.h"
 
 using myrmex::Pid;
@@ -223,6 +224,13 @@ TEST_CASE("malformed input is refused with what was wrong and where") {
     refused(bytes({131, 88, 119, 1, 'n', 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}), Kind::bad_value, 2);
     refused(bytes({131, 113, 119, 1, 'm', 119, 1, 'f', 98, 0, 0, 0, 1}), Kind::bad_value, 8);  // arity
     refused(bytes({131, 99}) + std::string(31, 'x'), Kind::bad_value, 1);  // FLOAT_EXT text
+    // FLOAT_EXT as OTP reads it: no hex floats, no leading spaces (found by the fuzzer).
+    auto float_ext = [](std::string text) {
+      return bytes({131, 99}) + text + std::string(31 - text.size(), '\0');
+    };
+    CHECK(dist::decode(float_ext("1.50000000000000000000e+00"))->as_float() == 1.5);
+    refused(float_ext("0x1p3"), Kind::bad_value, 1);
+    refused(float_ext(" 1.5"), Kind::bad_value, 1);
   }
   SUBCASE("a fun whose size field does not match its contents") {
     Term pid = Term(Pid::make(1, 1, 1));
@@ -252,6 +260,13 @@ TEST_CASE("malformed input is refused with what was wrong and where") {
     corrupt[8] ^= 0x55;
     refused(corrupt, Kind::bad_compression, 2);
     refused(compressed(t, real) + "x", Kind::trailing_bytes, 2);
+    // A zlib bomb: within zlib's ratio, but more than the decoder is allowed to inflate.
+    dist::DecodeOptions tight;
+    tight.max_inflated = real - 1;
+    auto bomb = dist::decode(compressed(t, real), tight);
+    REQUIRE_FALSE(bomb.has_value());
+    CHECK(bomb.error().kind == Kind::bad_compression);
+    CHECK(bomb.error().offset == 2);
   }
   SUBCASE("bytes after a whole term") {
     refused(bytes({131, 106, 106}), Kind::trailing_bytes, 2);
@@ -260,7 +275,7 @@ TEST_CASE("malformed input is refused with what was wrong and where") {
 
 TEST_CASE("a deep term decodes, prints and is freed inside a process, on a fiber's stack") {
   std::string deep = dist::encode(nested_tuples(512));
-  myrmex::Node node(myrmex::test::config(1));
+  myrmex::Node node(myrmex::test::deep_term_config());
   std::atomic<bool> ok{false};
   node.run([&] {
     auto t = dist::decode(deep);
