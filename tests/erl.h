@@ -6,13 +6,13 @@
 
 #include <doctest/doctest.h>
 
+#include <unistd.h>
 #include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <string>
 #include <string_view>
-#include <unistd.h>
 
 namespace myrmex::test {
 

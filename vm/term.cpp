@@ -57,9 +57,8 @@ H* sequence(Term::Kind kind, std::vector<Term>& elements) {
 void append_code_points(std::vector<Term>& out, std::string_view text) {
   for (std::size_t i = 0; i < text.size();) {
     std::uint32_t cp;
-    std::size_t length = detail::next_code_point(text, i, cp);
-    out.emplace_back(std::int64_t{length ? cp : static_cast<unsigned char>(text[i])});
-    i += length ? length : 1;
+    i += detail::next_char(text, i, cp);
+    out.emplace_back(std::int64_t{cp});
   }
 }
 

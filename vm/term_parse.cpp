@@ -168,11 +168,9 @@ class Parser {
   // char_at() is the character at byte `at` (before the end): UTF-8, or a byte that starts no UTF-8
   // sequence as its own value, which is how Term::string() decodes.
   Char char_at(std::size_t at) const {
-    const auto lead = static_cast<unsigned char>(text_[at]);
-    const std::string_view bytes = text_.substr(at, lead < 0xC0 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4);
-    const Term decoded = Term::string(bytes);
-    return {static_cast<std::uint32_t>(decoded.elements()[0].as_integer()),
-            decoded.elements().size() == 1 ? bytes.size() : 1};
+    std::uint32_t cp;
+    const std::size_t length = detail::next_char(text_, at, cp);
+    return {cp, length};
   }
 
   // code_point() reads one character (see char_at()) and is its code point.

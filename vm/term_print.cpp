@@ -45,8 +45,11 @@ bool printable(std::int64_t c) {
 // code_points() are the characters of UTF-8 `name` (bytes that are not UTF-8 stand for themselves).
 std::vector<std::uint32_t> code_points(std::string_view name) {
   std::vector<std::uint32_t> out;
-  const Term decoded = Term::string(name);
-  for (const Term& c : decoded.elements()) out.push_back(static_cast<std::uint32_t>(c.as_integer()));
+  for (std::size_t i = 0; i < name.size();) {
+    std::uint32_t cp;
+    i += detail::next_char(name, i, cp);
+    out.push_back(cp);
+  }
   return out;
 }
 
