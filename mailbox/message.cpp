@@ -2,6 +2,7 @@
 
 #include <cxxabi.h>
 
+#include <atomic>
 #include <cstdlib>
 
 #include "memory/detail/live_counts.h"
@@ -33,6 +34,21 @@ std::string demangle(const std::type_info& type) {
   std::string out = status == 0 && s ? s : type.name();
   std::free(s);
   return out;
+}
+
+namespace {
+std::atomic<bool (*)(const void*) noexcept> in_code_library{nullptr};
+}  // namespace
+
+void set_foreign_type_check(bool (*check)(const void* address) noexcept) noexcept {
+  in_code_library.store(check, std::memory_order_release);
+}
+
+bool same_type(const std::type_info& a, const std::type_info& b) noexcept {
+  if (&a == &b) return true;
+  if (a != b) return false;
+  auto* check = in_code_library.load(std::memory_order_acquire);
+  return !check || (!check(&a) && !check(&b));
 }
 
 }  // namespace myrmex::mailbox::detail

@@ -27,6 +27,14 @@ void* allocate(std::size_t size, std::size_t alignment);
 void deallocate(void* p, std::size_t size, std::size_t alignment) noexcept;
 // demangle() is a type's name as written in C++ ("std::__cxx11::basic_string<char, ...>").
 std::string demangle(const std::type_info& type);
+// same_type() is the slow half of a type test, after the type_info pointers differed: the names are
+// equal (a type whose type_info two images hold, e.g. a program and an ordinary shared library), and
+// neither lies in a code library (vm/code.h). Two versions of a behaviour may each define a type of the
+// same name with another layout: matching those by name would be undefined behaviour.
+bool same_type(const std::type_info& a, const std::type_info& b) noexcept;
+// set_foreign_type_check() installs the test "does this type_info lie in a code library" (vm/ does, when
+// it loads the first one). Any thread.
+void set_foreign_type_check(bool (*in_code_library)(const void* address) noexcept) noexcept;
 }  // namespace detail
 
 // Boxed<T> is an envelope holding a T.
@@ -54,7 +62,8 @@ Envelope* box(T&& value) {
 // unbox() is the T inside `e`, or nullptr if `e` holds another type.
 template <class T>
 T* unbox(Envelope* e) {
-  return *e->type == typeid(T) ? &static_cast<Boxed<T>*>(e)->value : nullptr;
+  return e->type == &typeid(T) || detail::same_type(*e->type, typeid(T)) ? &static_cast<Boxed<T>*>(e)->value
+                                                                         : nullptr;
 }
 
 inline void destroy(Envelope* e) noexcept {
@@ -84,7 +93,7 @@ class Message {
   // is<T>() tells whether the message holds a T.
   template <class T>
   bool is() const {
-    return e_ && *e_->type == typeid(T);
+    return e_ && (e_->type == &typeid(T) || detail::same_type(*e_->type, typeid(T)));
   }
   // get<T>() is the held T, or nullptr when it holds another type.
   template <class T>

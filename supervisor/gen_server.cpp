@@ -4,6 +4,9 @@
 
 #include "supervisor/logger.h"
 #include "supervisor/reasons.h"
+#include "vm/detail/code_server.h"
+#include "vm/detail/node_impl.h"
+#include "vm/detail/process.h"
 
 namespace myrmex::gen_server {
 
@@ -76,6 +79,15 @@ void ServerBase::terminate(const Term& reason) {
                    {{"type", type_name()}, {"reason", reason.to_string()}});
 }
 
+void ServerBase::carry_over(vm::Behaviour& previous) {
+  auto& old = dynamic_cast<ServerBase&>(previous);  // a version of a gen_server kind is one
+  starter = old.starter;
+  start_ref = old.start_ref;
+  name = old.name;
+  parent = old.parent;
+  initialized_ = old.initialized_;
+}
+
 bool ServerBase::handle_system(Message& m) {
   if (auto* stop = exactly<StopRequest>(m)) {
     stop_current(std::move(stop->reason));
@@ -88,13 +100,19 @@ bool ServerBase::handle_system(Message& m) {
   return false;
 }
 
-Expected<Pid, StartError> start_server(std::unique_ptr<ServerBase> server, StartOptions options) {
+namespace {
+
+// start_on() is start_server(), on a version of a kind when `hold` holds one.
+Expected<Pid, StartError> start_on(std::unique_ptr<ServerBase> server, StartOptions options,
+                                   vm::detail::CodeHold hold) {
   const Ref ref = vm::make_ref();
   server->starter = vm::self();
   server->start_ref = ref;
   server->name = options.name;
   server->parent = options.spawn.link ? vm::self() : Pid{};
-  auto [pid, monitor] = vm::detail::spawn_monitored(nullptr, std::move(server), options.spawn);
+  auto [pid, monitor] =
+      hold.get() ? vm::detail::spawn_versioned(std::move(server), options.spawn, std::move(hold), true)
+                 : vm::detail::spawn_monitored(nullptr, std::move(server), options.spawn);
   std::optional<StartError> error;
   const auto started = [&](Started& s) {
     if (s.name_taken) {
@@ -116,6 +134,25 @@ Expected<Pid, StartError> start_server(std::unique_ptr<ServerBase> server, Start
   vm::demonitor(monitor, vm::flush);
   if (error) return vm::unexpected(std::move(*error));
   return pid;
+}
+
+}  // namespace
+
+Expected<Pid, StartError> start_server(std::unique_ptr<ServerBase> server, StartOptions options) {
+  return start_on(std::move(server), std::move(options), {});
+}
+
+Expected<Pid, StartError> start_kind(const std::string& kind, const Term& args, StartOptions options) {
+  auto made = vm::detail::self_process("gen_server::start").node.code.instantiate(kind, args);
+  if (!made)
+    return vm::unexpected(
+        StartError{StartError::failed, Term::tuple({Term::atom("not_loaded"), Term::binary(kind)}), Pid{}});
+  auto* server = dynamic_cast<ServerBase*>(made->first.get());
+  if (!server)
+    return vm::unexpected(StartError{
+        StartError::failed, Term::tuple({Term::atom("not_a_gen_server"), Term::binary(kind)}), Pid{}});
+  made->first.release();
+  return start_on(std::unique_ptr<ServerBase>(server), std::move(options), std::move(made->second));
 }
 
 }  // namespace detail

@@ -3,9 +3,11 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <stdexcept>
 
 #include "memory/detail/live_counts.h"
 #include "memory/detail/object_pool.h"
+#include "vm/detail/code_server.h"
 #include "vm/detail/node_impl.h"
 #include "vm/detail/process.h"
 
@@ -33,6 +35,17 @@ Pid spawn(NodeImpl* node, std::unique_ptr<Body> body, std::unique_ptr<Behaviour>
   Process* child = self.node.create(std::move(body), std::move(behaviour), options);
   if (options.link) link_unpublished(self, *child);
   return self.node.start(child);
+}
+
+std::pair<Pid, MonitorRef> spawn_versioned(std::unique_ptr<Behaviour> behaviour, const SpawnOptions& options,
+                                           CodeHold hold, bool monitor) {
+  Process& self = self_process("spawn");
+  self.charge(kSpawnCost);
+  Process* child = self.node.create(nullptr, std::move(behaviour), options);
+  child->code.store(hold.release(), std::memory_order_relaxed);  // published by start()
+  if (options.link) link_unpublished(self, *child);
+  MonitorRef ref{monitor ? monitor_unpublished(self, *child) : 0};
+  return {self.node.start(child), ref};
 }
 
 std::pair<Pid, MonitorRef> spawn_monitored(std::unique_ptr<Body> body, std::unique_ptr<Behaviour> behaviour,
@@ -135,6 +148,11 @@ void Behaviour::operator delete(void* p, std::size_t size) noexcept {
 void Behaviour::operator delete(void* p, std::size_t size, std::align_val_t alignment) noexcept {
   md::counted_add(md::Counted::behaviour, -1);
   ::operator delete(p, size, alignment);
+}
+
+Term Behaviour::export_state() {
+  throw std::logic_error(
+      "this behaviour exports no state (Behaviour::export_state), so it cannot be swapped");
 }
 
 void Behaviour::stop(Term reason) {

@@ -70,6 +70,8 @@ struct ProcessInfo {
   std::vector<Pid> monitored_by;  // the processes monitoring it (one entry per monitor)
   bool trap_exit = false;
   std::string registered_name;  // empty: none (registry/)
+  std::string kind;             // the behaviour kind it runs (vm/code.h); empty: none
+  std::uint32_t version = 0;    // and the version of it
 };
 
 // NodeInfo is a snapshot of node-wide figures, as a process of the node reads them (Erlang's
@@ -110,6 +112,14 @@ class Behaviour {
   // `kill` (gen_server's terminate/2; like Erlang, an untrappable `kill` ends the process without it).
   // An exception out of terminate() becomes the exit reason. Not called after a stack overflow.
   virtual void terminate(const Term& reason) { (void)reason; }
+
+  // Hot code swap (vm/code.h). export_state() is the state as a term, for another version's code_change
+  // (a term, so that a version with another C++ layout can read it). It runs as the process, between two
+  // messages. The default throws: a behaviour that exports nothing cannot be swapped.
+  virtual Term export_state();
+  // carry_over() runs on the new version's behaviour before it replaces `previous`: what a layer above
+  // vm/ keeps across a swap besides the user's state (gen_server: its parent and name). Default: nothing.
+  virtual void carry_over(Behaviour& previous) { (void)previous; }
 
   // Behaviours come from the node's small-object pool: a node holds millions of them.
   static void* operator new(std::size_t size);

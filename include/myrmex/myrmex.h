@@ -12,14 +12,19 @@
 #include "registry/registry.h"
 #include "scheduler/scheduler.h"
 #include "supervisor/gen_server.h"
+#include "supervisor/hot_swap.h"
 #include "supervisor/logger.h"
 #include "supervisor/supervisor.h"
+#include "vm/code.h"
 #include "vm/node.h"
 #include "vm/process.h"
 #include "vm/term.h"
 #include "vm/term_parse.h"
 
 namespace myrmex {
+
+// The code server (vm/code.h): myrmex::code::load_library(), code::swap(), code::purge(), ...
+namespace code = vm::code;
 
 using mailbox::Message;
 using mailbox::Overflow;

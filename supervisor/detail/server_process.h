@@ -41,6 +41,8 @@ class ServerBase : public vm::Behaviour {
  public:
   void init() final;
   void terminate(const Term& reason) final;
+  // A swap keeps what the server process is besides the user's state: its starter, name and parent.
+  void carry_over(vm::Behaviour& previous) final;
 
   // stop_current() ends the running server once its callback returns (stop_self()).
   static void stop_current(Term reason) { vm::Behaviour::stop(std::move(reason)); }
@@ -65,6 +67,8 @@ class ServerBase : public vm::Behaviour {
 };
 
 Expected<Pid, StartError> start_server(std::unique_ptr<ServerBase> server, StartOptions options);
+// start_kind() starts a server on the current version of `kind` (gen_server::start(kind, args)).
+Expected<Pid, StartError> start_kind(const std::string& kind, const Term& args, StartOptions options);
 
 // The request message a `calls` entry stands for: a type naming its reply_type, or a RequestOf itself.
 template <class T>
@@ -96,6 +100,17 @@ template <class S>
 class ServerProcess final : public ServerBase {
  public:
   explicit ServerProcess(S server) : server_(std::move(server)) {}
+  // The version's entry points (gen_server::version<S>()).
+  static std::unique_ptr<vm::Behaviour> start_version(const Term& args) {
+    if constexpr (std::is_constructible_v<S, const Term&>) {
+      return std::make_unique<ServerProcess>(S(args));
+    } else {
+      return std::make_unique<ServerProcess>(S{});
+    }
+  }
+  static std::unique_ptr<vm::Behaviour> change_version(std::uint32_t old_version, const Term& state) {
+    return std::make_unique<ServerProcess>(S::code_change(old_version, state));
+  }
 
   void handle(Message& m) override {
     const std::type_info* type = &m.type();
@@ -103,9 +118,10 @@ class ServerProcess final : public ServerBase {
     for (const Entry& e : entries)
       if (e.type == type) return e.handle(*this, m);
     if (handle_system(m)) return;
-    // A type_info a shared library duplicated: same type, another address.
+    // A type_info a shared library duplicated: same type, another address (never across a code library:
+    // mailbox::detail::same_type()).
     for (const Entry& e : entries)
-      if (*e.type == *type) return e.handle(*this, m);
+      if (mailbox::detail::same_type(*e.type, *type)) return e.handle(*this, m);
     handle_info(m);
   }
 
@@ -182,6 +198,13 @@ class ServerProcess final : public ServerBase {
     if constexpr (requires { server_.terminate(reason); }) server_.terminate(reason);
   }
   std::string type_name() const override { return mailbox::detail::demangle(typeid(S)); }
+  Term export_state() override {
+    if constexpr (requires(const S& s) { s.export_state(); }) {
+      return server_.export_state();
+    } else {
+      return ServerBase::export_state();  // throws: this server cannot be swapped
+    }
+  }
 
   S server_;
 };

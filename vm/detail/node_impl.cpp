@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "scheduler/detail/yield_point.h"
+#include "vm/detail/code_libraries.h"
 #include "vm/detail/process.h"
 
 namespace myrmex::vm::detail {
@@ -86,6 +87,7 @@ class Owned {
 }  // namespace
 
 SendResult NodeImpl::send(Process* sender, Pid to, mailbox::Envelope* e) {
+  track_envelope(e);  // before anything can destroy it
   Owned message(e);
   // delivered() pushes the message to `target` and wakes it; false when a bounded mailbox is full.
   const auto delivered = [&](Process& target) {
@@ -195,6 +197,10 @@ std::optional<ProcessInfo> NodeImpl::info(Pid pid) {
   info.monitored_by = std::move(r.monitored_by);
   info.trap_exit = r.trap_exit;
   info.registered_name = std::move(r.attachment);
+  if (CodeVersion* v = p->code.load(std::memory_order_acquire)) {
+    info.kind = v->spec.kind;
+    info.version = v->spec.version;
+  }
   table.release(p);
   return info;
 }

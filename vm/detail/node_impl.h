@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "scheduler/detail/scheduler.h"
+#include "vm/detail/code_server.h"
 #include "vm/detail/extension.h"
 #include "vm/detail/node_slots.h"
 #include "vm/detail/process_table.h"
@@ -42,6 +43,8 @@ class NodeImpl {
   ProcessTable table;
   scheduler::detail::SchedulerGroup group;
   std::atomic<std::uint64_t> next_ref{1};
+  // The kinds and versions of its behaviours (vm/code.h); destroyed after every process has ended.
+  CodeServer code;
   // The extensions of the libraries above vm/ (vm/detail/extension.h); destroyed after stop().
   std::atomic<NodeExtension*> extensions[kMaxExtensions] = {};
   std::mutex extensions_mutex;

@@ -13,6 +13,7 @@
 #include "memory/detail/live_counts.h"
 #include "memory/detail/object_pool.h"
 #include "scheduler/detail/yield_point.h"
+#include "vm/detail/code_server.h"
 #include "vm/detail/node_impl.h"
 
 namespace myrmex::vm::detail {
@@ -26,19 +27,6 @@ Term exception_reason(const std::type_info* type, const char* what) {
   return Term::tuple({atoms::exception(),
                       Term::binary(type ? mailbox::detail::demangle(*type) : std::string("unknown")),
                       Term::binary(what)});
-}
-
-// current_exception_reason() is the exit reason for the exception being handled (inside a catch).
-Term current_exception_reason() {
-  try {
-    throw;
-  } catch (ExitUnwind& e) {
-    return e.reason;
-  } catch (std::exception& e) {
-    return exception_reason(&typeid(e), e.what());
-  } catch (...) {
-    return exception_reason(abi::__cxa_current_exception_type(), "");
-  }
 }
 
 // leak_deliberately() abandons `p` and tells LeakSanitizer so, if it runs: a documented leak is no finding.
@@ -61,6 +49,18 @@ char* put_number(char* p, char* end, std::uint64_t n) {
 }
 
 }  // namespace
+
+Term current_exception_reason() {
+  try {
+    throw;
+  } catch (ExitUnwind& e) {
+    return e.reason;
+  } catch (std::exception& e) {
+    return exception_reason(&typeid(e), e.what());
+  } catch (...) {
+    return exception_reason(abi::__cxa_current_exception_type(), "");
+  }
+}
 
 Process::Process(NodeImpl& node, Pid pid, std::unique_ptr<Body> body, std::unique_ptr<Behaviour> behaviour)
     : node(node), pid(pid), body_(std::move(body)), behaviour_(std::move(behaviour)) {
@@ -115,6 +115,7 @@ void Process::handle_signals() {
       pending_exit_ = std::make_unique<Term>(s->reason);
       throw ExitUnwind{*pending_exit_};
     }
+    if (m.is<CodeSwap>()) take_code_swap(std::move(m));
   }
 }
 
@@ -194,6 +195,7 @@ bool Process::run_behaviour() {
   }
   for (;;) {
     if (mailbox.has_system()) handle_signals();
+    if (pending_swaps_) apply_code_swaps();  // between two messages, never inside one
     if (!mailbox.next_after(mailbox.start())) {
       if (may_park()) return false;  // idle at top level: give the stack back
       continue;
@@ -288,6 +290,8 @@ void Process::fiber_ended(sd::FiberEnd how) noexcept {
     leak_deliberately(body_.release());
   }
   sd::TimerWheel::cancel(timer);
+  // Our behaviour is destroyed and our fiber is done: nothing of ours runs its version's code again.
+  if (CodeVersion* v = code.exchange(nullptr, std::memory_order_acq_rel)) v->drop();
   // Our name goes before anything shows us dead: alive(), a blocked sender's noproc, a new monitor's Down.
   release_attachment(*this);
   state.store(sd::TaskState::done, std::memory_order_release);

@@ -19,6 +19,8 @@
 namespace myrmex::vm::detail {
 
 class NodeImpl;
+struct CodeVersion;
+struct CodeSwap;
 
 // ExitSignal travels in the system queue and ends the process: its sender already applied the exit-signal
 // table (vm/links.h) to the receiver as it was then, under its signal lock. `untrappable`: exit(pid, kill),
@@ -94,6 +96,9 @@ class Process final : public scheduler::detail::Task {
   // without it (it only ever goes from null to set).
   std::atomic<Relations*> relations{nullptr};
   ProcessAttachment* attachment = nullptr;
+  // The version of a behaviour kind it runs (vm/detail/code_server.h), null for none. Written by the
+  // process (and before it is published); read by others (purge, swap_all, process_info).
+  std::atomic<CodeVersion*> code{nullptr};
   // relations_locked() is `relations`, made if need be (signal_lock held).
   Relations& relations_locked() {
     Relations* r = relations.load(std::memory_order_relaxed);
@@ -121,6 +126,11 @@ class Process final : public scheduler::detail::Task {
   // terminate_behaviour() runs Behaviour::terminate() as the process ends (when it is owed one).
   void terminate_behaviour() noexcept;
   void wake_senders(const std::vector<std::uint64_t>& ids);
+  // Hot code swap (vm/detail/code_change.cpp): a CodeSwap signal is taken by handle_signals() wherever the
+  // process is, and applied between two messages by run_behaviour().
+  void take_code_swap(Message signal);
+  void apply_code_swaps();
+  void apply_code_swap(CodeSwap& swap);
 
   std::unique_ptr<Body> body_;
   std::unique_ptr<Behaviour> behaviour_;
@@ -132,12 +142,16 @@ class Process final : public scheduler::detail::Task {
   bool stopping_ = false;        // Behaviour::stop() was called; exit_reason_ holds the reason
   bool torn_down_ = false;       // its links and monitors have fired (vm/detail/relations.h)
   std::unique_ptr<Term> pending_exit_;  // an exit that user code swallowed: rethrown at each charge point
+  std::unique_ptr<std::vector<Message>> pending_swaps_;  // CodeSwap signals taken, not yet applied
   Term exit_reason_;
 };
 
 // forwarded() takes the envelope out of a Message being forwarded by `api`, aborting with a message if it
 // is empty (forwarded or moved from already: a programming error).
 mailbox::Envelope* forwarded(Message& message, const char* api);
+
+// current_exception_reason() is the exit reason for the exception being handled (inside a catch).
+Term current_exception_reason();
 
 // current_process() is the process running on the calling thread, or null.
 Process* current_process();

@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "memory/detail/object_pool.h"
+#include "vm/detail/code_libraries.h"
 #include "vm/detail/node_impl.h"
 #include "vm/detail/process.h"
 #include "vm/links.h"
@@ -294,6 +295,7 @@ void send_exit_signal(NodeImpl& node, Pid from, Pid to, const Term& reason) {
 }
 
 bool send_reply(NodeImpl& node, Pid to, std::uint64_t ref, mailbox::Envelope* reply) {
+  track_envelope(reply);
   bool queued = false;
   {
     Held t(node, to);

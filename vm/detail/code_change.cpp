@@ -1,0 +1,81 @@
+// A process's side of a hot code swap (vm/code.h): take the signal wherever the process is, apply it
+// between two messages.
+#include "vm/detail/code_server.h"
+#include "vm/detail/process.h"
+
+namespace myrmex::vm::detail {
+
+namespace {
+
+code::CodeError swap_error(code::CodeError::Kind kind, std::string message, Term reason = {}) {
+  code::CodeError e;
+  e.kind = kind;
+  e.message = std::move(message);
+  e.reason = std::move(reason);
+  return e;
+}
+
+}  // namespace
+
+void Process::take_code_swap(Message signal) {
+  CodeSwap& swap = *signal.get<CodeSwap>();
+  if (!behaviour_ || !code.load(std::memory_order_relaxed)) {
+    // Nothing to wait for: a function, or a behaviour that runs no version of a kind.
+    swap.answered = true;
+    swap.batch->failed(
+        pid, swap_error(code::CodeError::not_swappable, pid.to_string() + " runs no behaviour kind"));
+    return;
+  }
+  if (!pending_swaps_) pending_swaps_ = std::make_unique<std::vector<Message>>();
+  pending_swaps_->push_back(std::move(signal));
+}
+
+void Process::apply_code_swaps() {
+  auto swaps = std::move(pending_swaps_);
+  for (Message& m : *swaps) apply_code_swap(*m.get<CodeSwap>());
+}
+
+void Process::apply_code_swap(CodeSwap& swap) {
+  swap.answered = true;
+  CodeVersion* from = code.load(std::memory_order_relaxed);
+  CodeVersion* to = swap.to;
+  if (from == to) {
+    swap.batch->swapped.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  if (from->spec.kind != to->spec.kind) {
+    swap.batch->failed(pid,
+                       swap_error(code::CodeError::wrong_kind,
+                                  pid.to_string() + " runs " + from->spec.kind + ", not " + to->spec.kind));
+    return;
+  }
+  if (!to->hold()) {
+    swap.batch->failed(
+        pid, swap_error(code::CodeError::not_loaded,
+                        to->spec.kind + " version " + std::to_string(to->spec.version) + " is being purged"));
+    return;
+  }
+  CodeHold hold(to);
+  std::unique_ptr<Behaviour> next;
+  try {
+    Term state = behaviour_->export_state();
+    next = to->spec.change(from->spec.version, state);
+    if (!next) throw std::logic_error("code_change made no behaviour");
+    next->carry_over(*behaviour_);
+  } catch (ExitUnwind&) {
+    throw;  // an exit that reached the process meanwhile: it ends (the swapper sees it exit)
+  } catch (...) {
+    swap.batch->failed(pid, swap_error(code::CodeError::code_change_failed,
+                                       "code_change to " + to->spec.kind + " version " +
+                                           std::to_string(to->spec.version) + " failed",
+                                       current_exception_reason()));
+    return;  // on the old version, with its state, running
+  }
+  std::swap(behaviour_, next);
+  next.reset();  // the old version's destructor, while its code is still held
+  code.store(hold.release(), std::memory_order_release);
+  from->drop();
+  swap.batch->swapped.fetch_add(1, std::memory_order_relaxed);
+}
+
+}  // namespace myrmex::vm::detail
