@@ -62,6 +62,18 @@ bool wait_until(Pred pred, std::chrono::seconds limit = std::chrono::seconds(60)
   return true;
 }
 
+// eventually() is wait_until() for a process: it sleeps as a process between polls, so the scheduler it
+// runs on goes on with the others (the deferred frees of ended processes wait for every scheduler).
+template <class Pred>
+bool eventually(Pred pred, std::chrono::seconds limit = std::chrono::seconds(60)) {
+  auto end = std::chrono::steady_clock::now() + limit;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > end) return false;
+    myrmex::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
 // LiveCounts snapshots the live envelopes, control blocks, behaviours and stacks; grown() describes what
 // is alive now that was not at the snapshot ("" when nothing). Take it before a node is made and look
 // after it is destroyed.

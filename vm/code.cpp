@@ -132,6 +132,10 @@ Expected<void, CodeError> swap(Pid pid, Version version, std::chrono::millisecon
   if (!to)
     return unexpected(
         error(CodeError::not_loaded, version_name(running->spec.kind, version) + " is not loaded"));
+  if (&self == target) {  // waiting for ourselves would wait forever
+    send_swap(self, self, to, std::make_shared<detail::SwapBatch>(self.node, Pid{}, 0));
+    return {};
+  }
   detail::CallScope scope(pid);  // the alias the answer must carry, and a monitor: its exit ends the wait
   if (!scope.server_alive())
     return unexpected(error(CodeError::noproc, pid.to_string() + " is not alive", atoms::noproc()));
@@ -158,15 +162,16 @@ Expected<SwapAllResult, CodeError> swap_all(const std::string& kind, Version ver
   detail::CallScope scope(self.pid);
   const Ref ref = scope.ref();
   auto batch = std::make_shared<detail::SwapBatch>(self.node, self.pid, ref.value);
-  self.node.table.for_each_live([&](Process& p) {
-    CodeVersion* v = p.code.load(std::memory_order_acquire);
-    if (!v || &p == &self || v->spec.kind != kind) return;
-    if (v == to) {
-      batch->swapped.fetch_add(1, std::memory_order_relaxed);
-    } else {
-      send_swap(self, p, to, batch);
-    }
-  });
+  detail::for_each_on(
+      self, [&](CodeVersion* v) { return v && v->spec.kind == kind; },
+      [&](Process& p) {
+        if (&p == &self) return;
+        if (p.code.load(std::memory_order_acquire) == to) {
+          batch->swapped.fetch_add(1, std::memory_order_relaxed);
+        } else {
+          send_swap(self, p, to, batch);
+        }
+      });
   batch.reset();
   Waited w = wait_for_batch(ref, timeout);
   if (scope.end() || !w.result) flush_batch(ref);

@@ -58,7 +58,6 @@ struct CodeError {
     bad_library,         // dlopen failed, or the library has no Myrmex entry point (`message` says which)
     abi_mismatch,        // the library was built against another Myrmex ABI (`message` has both)
     not_swappable,       // the process runs no version of a kind (a function, or a plain behaviour)
-    wrong_kind,          // the process runs another kind
     code_change_failed,  // export_state() or code_change threw; `reason` is the exception's exit reason
     in_use,              // soft_purge: processes still run the old version (`count` of them)
     noproc,              // the process was not alive
@@ -95,8 +94,10 @@ Expected<Pid, CodeError> spawn(const std::string& kind, const Term& args = Term:
 // swap() moves `pid` to `version` of the kind it runs (sys:change_code). A system signal, so it overtakes
 // the messages queued before it, but the process takes it only between two messages: never inside a
 // handler, and a process parked in one (a receive, a call) swaps when the handler returns. No message is
-// lost or reordered. Errors: noproc, exited, not_swappable, wrong_kind, not_loaded (that version is not
-// loaded, or is being purged), code_change_failed (the process runs on, on its old version), timeout.
+// lost or reordered. Errors: noproc, exited, not_swappable, not_loaded (that version is not loaded, or
+// is being purged), code_change_failed (the process runs on, on its old version), timeout. A process that
+// swaps itself (from inside its handler) cannot wait for itself: the swap happens when the handler
+// returns, and swap() returns at once without its outcome.
 Expected<void, CodeError> swap(Pid pid, Version version,
                                std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
 

@@ -43,12 +43,6 @@ void Process::apply_code_swap(CodeSwap& swap) {
     swap.batch->swapped.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  if (from->spec.kind != to->spec.kind) {
-    swap.batch->failed(pid,
-                       swap_error(code::CodeError::wrong_kind,
-                                  pid.to_string() + " runs " + from->spec.kind + ", not " + to->spec.kind));
-    return;
-  }
   if (!to->hold()) {
     swap.batch->failed(
         pid, swap_error(code::CodeError::not_loaded,

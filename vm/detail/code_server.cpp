@@ -43,6 +43,7 @@ void CodeVersion::drop() noexcept {
 }
 
 SwapBatch::~SwapBatch() {
+  if (!caller) return;  // a process that swapped itself waits for no answer
   SwapDone done{ref, {}};
   done.result.swapped = swapped.load(std::memory_order_relaxed);
   done.result.ended = ended.load(std::memory_order_relaxed);
@@ -145,16 +146,34 @@ std::vector<code::KindInfo> CodeServer::kinds() {
   return out;
 }
 
+void for_each_on(Process& self, const std::function<bool(CodeVersion*)>& match,
+                 const std::function<void(Process&)>& f) {
+  std::vector<Pid> pids;
+  self.node.table.for_each_live([&](Process& p) {
+    if (match(p.code.load(std::memory_order_acquire))) pids.push_back(p.pid);
+  });
+  std::size_t walked = 0;
+  for (Pid pid : pids) {
+    if (++walked % 256 == 0) self.charge(1);
+    Process* p = self.node.table.acquire(pid);
+    if (!p) continue;
+    if (match(p->code.load(std::memory_order_acquire))) f(*p);
+    self.node.table.release(p);
+  }
+}
+
 std::size_t kill_version(Process& self, CodeVersion& v) {
   std::unordered_set<std::uint64_t> killed;
   // Rounds until the count is zero: a process that swapped onto the version just before it was retired is
   // found by the next round. A caller on the version is killed too (at its next charge point).
   while (v.processes.load(std::memory_order_acquire) > 0) {
-    self.node.table.for_each_live([&](Process& p) {
-      if (p.code.load(std::memory_order_acquire) != &v || !killed.insert(p.pid.value).second) return;
-      p.mailbox.push_system(mailbox::box(ExitSignal{atoms::killed(), /*untrappable=*/true}));
-      self.node.group.notify(p);
-    });
+    for_each_on(
+        self, [&v](CodeVersion* on) { return on == &v; },
+        [&](Process& p) {
+          if (!killed.insert(p.pid.value).second) return;
+          p.mailbox.push_system(mailbox::box(ExitSignal{atoms::killed(), /*untrappable=*/true}));
+          self.node.group.notify(p);
+        });
     if (v.processes.load(std::memory_order_acquire) > 0) self.sleep(1);
   }
   return killed.size();

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -125,6 +126,11 @@ class CodeServer {
 // over the hold. With `monitor`, the caller monitors it from before it can run. Process only; charges.
 std::pair<Pid, MonitorRef> spawn_versioned(std::unique_ptr<Behaviour> behaviour, const SpawnOptions& options,
                                            CodeHold hold, bool monitor);
+
+// for_each_on() calls f(Process&) for every live process of the node whose version `match(v)` accepts,
+// charging the caller as it goes (a node may hold millions). Process only.
+void for_each_on(Process& self, const std::function<bool(CodeVersion*)>& match,
+                 const std::function<void(Process&)>& f);
 
 // kill_version() kills every process on `v` and waits until none is left. Process only; parks.
 std::size_t kill_version(Process& self, CodeVersion& v);
