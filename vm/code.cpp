@@ -125,7 +125,7 @@ Expected<void, CodeError> swap(Pid pid, Version version, std::chrono::millisecon
     Process* p;
     ~Release() { table.release(p); }
   } hold{self.node.table, target};
-  CodeVersion* running = target->code.load(std::memory_order_acquire);
+  CodeVersion* running = target->code_version();
   if (!running)
     return unexpected(error(CodeError::not_swappable, pid.to_string() + " runs no behaviour kind"));
   CodeVersion* to = self.node.code.find(running->spec.kind, version);
@@ -166,7 +166,7 @@ Expected<SwapAllResult, CodeError> swap_all(const std::string& kind, Version ver
       self, [&](CodeVersion* v) { return v && v->spec.kind == kind; },
       [&](Process& p) {
         if (&p == &self) return;
-        if (p.code.load(std::memory_order_acquire) == to) {
+        if (p.code_version() == to) {
           batch->swapped.fetch_add(1, std::memory_order_relaxed);
         } else {
           send_swap(self, p, to, batch);

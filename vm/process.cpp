@@ -42,7 +42,10 @@ std::pair<Pid, MonitorRef> spawn_versioned(std::unique_ptr<Behaviour> behaviour,
   Process& self = self_process("spawn");
   self.charge(kSpawnCost);
   Process* child = self.node.create(nullptr, std::move(behaviour), options);
-  child->code.store(hold.release(), std::memory_order_relaxed);  // published by start()
+  {
+    std::lock_guard g(child->signal_lock);  // nobody else can reach it yet; the lock is what Relations asks for
+    child->relations_locked().code.store(hold.release(), std::memory_order_relaxed);  // published by start()
+  }
   if (options.link) link_unpublished(self, *child);
   MonitorRef ref{monitor ? monitor_unpublished(self, *child) : 0};
   return {self.node.start(child), ref};

@@ -194,3 +194,28 @@ TEST_CASE("hot swap: a supervisor restarts its child on the kind's current versi
     CHECK(soft);
   });
 }
+
+TEST_CASE("code libraries: two nodes in one OS process share a library, and it goes with the last") {
+  const int a0 = unloaded_a;
+  auto node1 = std::make_unique<myrmex::Node>(config(1));
+  auto node2 = std::make_unique<myrmex::Node>(config(1));
+  const auto use = [] {
+    load("tcounter_a");
+    Pid p = start("tc");
+    gs::cast(p, Add{2});
+    CHECK(count(p) == 2);
+    load("tcounter_b");
+    REQUIRE(gs::swap(p, 2));
+    REQUIRE(gs::swap(p, 1));
+    CHECK(count(p) == 2);
+  };
+  node1->run(use);
+  node2->run(use);
+  CHECK(code::libraries_open() == 2);
+  node1.reset();
+  CHECK(unloaded_a == a0);  // node 2 still holds it
+  CHECK(code::libraries_open() == 2);
+  node2.reset();
+  CHECK(unloaded_a == a0 + 1);
+  CHECK(code::libraries_open() == 0);
+}

@@ -19,25 +19,24 @@ code::CodeError swap_error(code::CodeError::Kind kind, std::string message, Term
 
 void Process::take_code_swap(Message signal) {
   CodeSwap& swap = *signal.get<CodeSwap>();
-  if (!behaviour_ || !code.load(std::memory_order_relaxed)) {
+  if (!behaviour_ || !code_version()) {
     // Nothing to wait for: a function, or a behaviour that runs no version of a kind.
     swap.answered = true;
     swap.batch->failed(
         pid, swap_error(code::CodeError::not_swappable, pid.to_string() + " runs no behaviour kind"));
     return;
   }
-  if (!pending_swaps_) pending_swaps_ = std::make_unique<std::vector<Message>>();
-  pending_swaps_->push_back(std::move(signal));
+  relations.load(std::memory_order_relaxed)->pending_swaps.push_back(std::move(signal));
 }
 
 void Process::apply_code_swaps() {
-  auto swaps = std::move(pending_swaps_);
-  for (Message& m : *swaps) apply_code_swap(*m.get<CodeSwap>());
+  std::vector<Message> swaps = std::move(relations.load(std::memory_order_relaxed)->pending_swaps);
+  for (Message& m : swaps) apply_code_swap(*m.get<CodeSwap>());
 }
 
 void Process::apply_code_swap(CodeSwap& swap) {
   swap.answered = true;
-  CodeVersion* from = code.load(std::memory_order_relaxed);
+  CodeVersion* from = code_version();
   CodeVersion* to = swap.to;
   if (from == to) {
     swap.batch->swapped.fetch_add(1, std::memory_order_relaxed);
@@ -67,7 +66,7 @@ void Process::apply_code_swap(CodeSwap& swap) {
   }
   std::swap(behaviour_, next);
   next.reset();  // the old version's destructor, while its code is still held
-  code.store(hold.release(), std::memory_order_release);
+  relations.load(std::memory_order_relaxed)->code.store(hold.release(), std::memory_order_release);
   from->drop();
   swap.batch->swapped.fetch_add(1, std::memory_order_relaxed);
 }

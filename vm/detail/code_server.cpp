@@ -150,14 +150,14 @@ void for_each_on(Process& self, const std::function<bool(CodeVersion*)>& match,
                  const std::function<void(Process&)>& f) {
   std::vector<Pid> pids;
   self.node.table.for_each_live([&](Process& p) {
-    if (match(p.code.load(std::memory_order_acquire))) pids.push_back(p.pid);
+    if (match(p.code_version())) pids.push_back(p.pid);
   });
   std::size_t walked = 0;
   for (Pid pid : pids) {
     if (++walked % 256 == 0) self.charge(1);
     Process* p = self.node.table.acquire(pid);
     if (!p) continue;
-    if (match(p->code.load(std::memory_order_acquire))) f(*p);
+    if (match(p->code_version())) f(*p);
     self.node.table.release(p);
   }
 }

@@ -197,7 +197,7 @@ std::optional<ProcessInfo> NodeImpl::info(Pid pid) {
   info.monitored_by = std::move(r.monitored_by);
   info.trap_exit = r.trap_exit;
   info.registered_name = std::move(r.attachment);
-  if (CodeVersion* v = p->code.load(std::memory_order_acquire)) {
+  if (CodeVersion* v = p->code_version()) {
     info.kind = v->spec.kind;
     info.version = v->spec.version;
   }

@@ -195,7 +195,7 @@ bool Process::run_behaviour() {
   }
   for (;;) {
     if (mailbox.has_system()) handle_signals();
-    if (pending_swaps_) apply_code_swaps();  // between two messages, never inside one
+    if (has_pending_swaps()) apply_code_swaps();  // between two messages, never inside one
     if (!mailbox.next_after(mailbox.start())) {
       if (may_park()) return false;  // idle at top level: give the stack back
       continue;
@@ -291,7 +291,8 @@ void Process::fiber_ended(sd::FiberEnd how) noexcept {
   }
   sd::TimerWheel::cancel(timer);
   // Our behaviour is destroyed and our fiber is done: nothing of ours runs its version's code again.
-  if (CodeVersion* v = code.exchange(nullptr, std::memory_order_acq_rel)) v->drop();
+  if (Relations* r = relations.load(std::memory_order_acquire))
+    if (CodeVersion* v = r->code.exchange(nullptr, std::memory_order_acq_rel)) v->drop();
   // Our name goes before anything shows us dead: alive(), a blocked sender's noproc, a new monitor's Down.
   release_attachment(*this);
   state.store(sd::TaskState::done, std::memory_order_release);

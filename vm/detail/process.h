@@ -19,7 +19,6 @@
 namespace myrmex::vm::detail {
 
 class NodeImpl;
-struct CodeVersion;
 struct CodeSwap;
 
 // ExitSignal travels in the system queue and ends the process: its sender already applied the exit-signal
@@ -96,9 +95,12 @@ class Process final : public scheduler::detail::Task {
   // without it (it only ever goes from null to set).
   std::atomic<Relations*> relations{nullptr};
   ProcessAttachment* attachment = nullptr;
-  // The version of a behaviour kind it runs (vm/detail/code_server.h), null for none. Written by the
-  // process (and before it is published); read by others (purge, swap_all, process_info).
-  std::atomic<CodeVersion*> code{nullptr};
+  // code_version() is the version of a behaviour kind it runs (vm/detail/code_server.h), null for none;
+  // kept in its Relations, so that processes that run no kind pay nothing for it. Any thread.
+  CodeVersion* code_version() const {
+    Relations* r = relations.load(std::memory_order_acquire);
+    return r ? r->code.load(std::memory_order_acquire) : nullptr;
+  }
   // relations_locked() is `relations`, made if need be (signal_lock held).
   Relations& relations_locked() {
     Relations* r = relations.load(std::memory_order_relaxed);
@@ -129,6 +131,10 @@ class Process final : public scheduler::detail::Task {
   // Hot code swap (vm/detail/code_change.cpp): a CodeSwap signal is taken by handle_signals() wherever the
   // process is, and applied between two messages by run_behaviour().
   void take_code_swap(Message signal);
+  bool has_pending_swaps() const {
+    Relations* r = relations.load(std::memory_order_relaxed);
+    return r && !r->pending_swaps.empty();
+  }
   void apply_code_swaps();
   void apply_code_swap(CodeSwap& swap);
 
@@ -142,7 +148,6 @@ class Process final : public scheduler::detail::Task {
   bool stopping_ = false;        // Behaviour::stop() was called; exit_reason_ holds the reason
   bool torn_down_ = false;       // its links and monitors have fired (vm/detail/relations.h)
   std::unique_ptr<Term> pending_exit_;  // an exit that user code swallowed: rethrown at each charge point
-  std::unique_ptr<std::vector<Message>> pending_swaps_;  // CodeSwap signals taken, not yet applied
   Term exit_reason_;
 };
 

@@ -35,6 +35,7 @@ namespace myrmex::vm::detail {
 
 class NodeImpl;
 class Process;
+struct CodeVersion;
 
 struct MonitorNode {
   MonitorNode* prev = nullptr;  // in the target's monitored-by list
@@ -66,6 +67,11 @@ struct Relations {
   std::atomic<MonitorNode*> call_monitor{nullptr};
   MonitorNode* spare_call_monitor = nullptr;  // the last call's node, for the next (the process's own)
   // The monitors on this process.
+  // Hot code swap (vm/detail/code_server.h): the version it runs, set before the process is published
+  // or by the process itself (read by any thread); and the CodeSwap signals it took but has not applied
+  // yet (the process's own).
+  std::atomic<CodeVersion*> code{nullptr};
+  std::vector<mailbox::Message> pending_swaps;
   MonitorNode* monitored_by = nullptr;
   std::size_t monitored_by_count = 0;
 
