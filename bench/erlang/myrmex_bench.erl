@@ -661,7 +661,7 @@ calls_window(Server, Clients, Ms, Swapping) ->
     Home = self(),
     Callers = [worker(fun() -> receive {go, D} -> Home ! {calls, caller(Server, D, now_ns(), [])} end end)
                || _ <- lists:seq(1, Clients)],
-    Swappers = [worker(fun() -> receive {go, D} -> Home ! {swaps, swapper(Server, D, version_of(Server), 0)} end end)
+    Swappers = [worker(fun() -> receive {go, D} -> Home ! {swaps, swapper(Server, D)} end end)
                 || Swapping =:= 1],
     T0 = now_ns(),
     [Pid ! {go, T0 + Ms * 1000000} || Pid <- Callers ++ Swappers],
@@ -678,12 +678,13 @@ worker(Body) ->
                       Body()
                   catch
                       Class:Reason:Stack ->
-                          io:format(standard_error, "myrmex_bench swap_calls: ~p:~p~n~p~n", [Class, Reason, Stack]),
+                          io:format(standard_error, "myrmex_bench swap_calls: ~p:~p~n~p~n",
+                                    [Class, Reason, Stack]),
                           halt(1)
                   end
           end).
 
-%% version_of/1 is the version a counter runs, from its state's layout (the server persists across windows).
+%% version_of/1 is the version a counter runs, from its state's layout.
 version_of(Server) ->
     case sys:get_state(Server) of
         {counter_v1, _} -> 1;
@@ -698,7 +699,10 @@ caller(Server, Deadline, T0, Acc) when T0 < Deadline ->
 caller(_Server, _Deadline, End, Acc) ->
     {End, Acc}.
 
-%% swapper/4 swaps Server back and forth until Deadline; returns how many swaps.
+%% swapper/2 swaps Server back and forth until Deadline, from the version it runs; returns how many swaps.
+swapper(Server, Deadline) ->
+    swapper(Server, Deadline, version_of(Server), 0).
+
 swapper(Server, Deadline, On, Swaps) ->
     case now_ns() < Deadline of
         true ->
