@@ -635,7 +635,8 @@ swap_all_to(Servers, To) ->
 
 %% swap_calls/4: Clients processes call get in a loop for Ms ms against one server, without (swapping=0)
 %% and with (swapping=1) a swapper that swaps it back and forth meanwhile; a fresh server per case, a
-%% warm-up window, then Reps windows. Per window: calls/s, the median and p99 of every call's ns, swaps/s.
+%% warm-up window, then Reps windows. Per window: calls/s, the median, p99 and mean of every call's ns,
+%% swaps/s.
 swap_calls(Clients, Ms, S, Reps) ->
     [swap_calls_case(Clients, Ms, Swapping, S, Reps) || Swapping <- [0, 1]],
     ok.
@@ -647,15 +648,16 @@ swap_calls_case(Clients, Ms, Swapping, S, Reps) ->
     ?SWAP_VALUE + 1 = gen_server:call(Server, get),
     ok = gen_server:stop(Server),
     Params = [{"clients", Clients}, {"swapping", Swapping}, {"schedulers", S}],
-    figure("swap.calls", Params, "calls/s", [CallsPerS || {CallsPerS, _, _, _} <- Windows]),
-    figure("swap.call_latency", Params, "ns/call", [Median || {_, Median, _, _} <- Windows],
-           [{"p99", median(lists:sort([P99 || {_, _, P99, _} <- Windows]))}]),
+    figure("swap.calls", Params, "calls/s", [CallsPerS || {CallsPerS, _, _, _, _} <- Windows]),
+    figure("swap.call_latency", Params, "ns/call", [Median || {_, Median, _, _, _} <- Windows],
+           [{"p99", median(lists:sort([P99 || {_, _, P99, _, _} <- Windows]))},
+            {"mean", median(lists:sort([Mean || {_, _, _, Mean, _} <- Windows]))}]),
     case Swapping of
-        1 -> figure("swap.swaps", Params, "swaps/s", [SwapsPerS || {_, _, _, SwapsPerS} <- Windows]);
+        1 -> figure("swap.swaps", Params, "swaps/s", [SwapsPerS || {_, _, _, _, SwapsPerS} <- Windows]);
         0 -> ok
     end.
 
-%% calls_window/4 returns {calls/s, median ns, p99 ns, swaps/s} of one window. Each worker stamps the end
+%% calls_window/4 returns {calls/s, median ns, p99 ns, mean ns, swaps/s} of one window. Each worker stamps the end
 %% of its last call, so copying the latencies back is not timed.
 calls_window(Server, Clients, Ms, Swapping) ->
     Home = self(),
@@ -669,7 +671,8 @@ calls_window(Server, Clients, Ms, Swapping) ->
     Swaps = lists:sum([receive {swaps, K} -> K end || _ <- Swappers]),
     Seconds = (lists:max([End || {End, _} <- Calls]) - T0) / 1.0e9,
     Sorted = lists:sort(lists:append([Latencies || {_, Latencies} <- Calls])),
-    {length(Sorted) / Seconds, median(Sorted), quantile(Sorted, 0.99), Swaps / Seconds}.
+    Count = length(Sorted),
+    {Count / Seconds, median(Sorted), quantile(Sorted, 0.99), lists:sum(Sorted) / Count, Swaps / Seconds}.
 
 %% worker/1 spawns Body; a crash in it halts the node with status 1, as run/2 does for the main process.
 worker(Body) ->
