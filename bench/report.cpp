@@ -280,10 +280,15 @@ std::string with_commas(double value) {
   return out;
 }
 
+// per_second: the throughput units, counts per second (higher is better).
+bool per_second(const std::string& unit) {
+  return unit == "msg/s" || unit == "calls/s" || unit == "swaps/s";
+}
+
 // format_number: throughput with a k/M/G suffix (12.3M); other units with commas from 100 up, else 3 digits.
 std::string format_number(double value, const std::string& unit) {
   double size = std::fabs(value);
-  if (unit == "msg/s") {
+  if (per_second(unit)) {
     if (size >= 1e9) return printf_string("%.1fG", value / 1e9);
     if (size >= 1e6) return printf_string("%.1fM", value / 1e6);
     if (size >= 1e3) return printf_string("%.1fk", value / 1e3);
@@ -327,7 +332,7 @@ std::string format_params(const Figure& f) {
 enum class Better { lower, higher, neither };
 
 Better better_of_unit(const std::string& unit) {
-  return unit == "msg/s" || unit == "MiB/s" ? Better::higher : Better::lower;
+  return per_second(unit) || unit == "MiB/s" ? Better::higher : Better::lower;
 }
 
 Better better_of(const Figure& f) {
@@ -340,8 +345,8 @@ std::string extra_unit(const Figure& f, const std::string& key) {
   return key == "mib_per_s" ? "MiB/s" : f.unit;
 }
 
-// ratio_of is > 1 when Myrmex is better: Erlang/Myrmex for times, sizes and CPU, Myrmex/Erlang for msg/s
-// and MiB/s.
+// ratio_of is > 1 when Myrmex is better: Erlang/Myrmex for times, sizes and CPU, Myrmex/Erlang for msg/s,
+// calls/s, swaps/s and MiB/s.
 std::optional<double> ratio_of(const Figure& mine, const Figure* erlang) {
   if (!erlang || better_of(mine) == Better::neither) return std::nullopt;
   bool higher = better_of(mine) == Better::higher;
@@ -402,6 +407,15 @@ Verdict within_memcpy(const Results& r, const Figure& mine) {
   return at_most_times(mine, memcpy_of(r), 1.2);
 }
 
+// w5_call_of is our W5 gen_server call (one caller, gen_server::call) on the same schedulers as `mine`: the
+// latency a call during a swap is held to.
+const Figure* w5_call_of(const Results& r, const Figure& mine) {
+  for (const auto& [key, value] : mine.keys)
+    if (key == "schedulers")
+      return r.find("myrmex", "W5.call", "{\"case\":\"gen_server\",\"schedulers\":" + value + "}");
+  return nullptr;
+}
+
 struct Target {
   const char* item;
   const char* when;  // text the params must contain ("" for any)
@@ -409,7 +423,8 @@ struct Target {
   Verdict (*check)(const Results& r, const Figure& mine);
 };
 
-// The targets of issue 4 (W9's come from the exit-signals issue), first match wins. W1.exit, W2.setup,
+// The targets of issue 4 (W9's come from the exit-signals issue, swap's from the hot-swap one), first match
+// wins. W1.exit, W2.setup,
 // W5.call server_100k and W6.pingpong spin=0 are informative.
 const Target kTargets[] = {
     {"W1.spawn", "\"n\":10000000,", "10M fit and run",
@@ -445,6 +460,10 @@ const Target kTargets[] = {
     {"idle.cpu", "", "≤ 1 %", [](const Results&, const Figure& f) -> Verdict { return f.median <= 1; }},
     {"terms.encode", "\"shape\":\"binary_1m\"", "≤ 1.2× memcpy", within_memcpy},
     {"terms.decode", "\"shape\":\"binary_1m\"", "≤ 1.2× memcpy", within_memcpy},
+    {"swap.one", "", "≤ 1/10 Erlang",
+     [](const Results& r, const Figure& f) { return ratio_at_least(r, f, 10); }},
+    {"swap.call_latency", "\"swapping\":1", "≤ 2× W5.call gen_server",
+     [](const Results& r, const Figure& f) { return at_most_times(f, w5_call_of(r, f), 2); }},
     {"terms.encode", "", "≥ 3× Erlang",
      [](const Results& r, const Figure& f) { return ratio_at_least(r, f, 3); }},
     {"terms.decode", "", "≥ 3× Erlang",
@@ -460,7 +479,7 @@ const Target* target_of(const Figure& f) {
 // ---- tables
 
 // limit_cell: the bare mechanism beside a workload — a context switch for W2/W3, MPSC push+pop for W4, memcpy
-// for the terms of a 1 MiB binary.
+// for the terms of a 1 MiB binary, our W5 gen_server call for a call during swaps.
 std::string limit_cell(const Results& r, const Figure& mine) {
   if (mine.item == "W2.ring" || mine.item == "W3.pingpong") {
     const Figure* sw = r.limit("limit.context_switch", "{}");
@@ -473,6 +492,12 @@ std::string limit_cell(const Results& r, const Figure& mine) {
     const Figure* mpsc = r.limit("limit.mpsc_push_pop", "{\"producers\":2}");
     if (!mpsc || mpsc->median <= 0) return "";
     return format_value(1e9 / mpsc->median, "msg/s") + " (MPSC, 2 producers)";
+  }
+  if (mine.item == "swap.call_latency") {
+    const Figure* w5 = w5_call_of(r, mine);
+    if (!w5 || w5->median <= 0) return "";
+    return "W5 gen_server " + format_value(w5->median, w5->unit) +
+           " (=" + format_ratio(mine.median / w5->median) + ")";
   }
   if (mine.item.rfind("terms.", 0) == 0 && mine.params.find("binary_1m") != std::string::npos) {
     const Figure* copy = memcpy_of(r);
@@ -504,7 +529,14 @@ void print_workloads(const Results& r) {
   }
   std::printf(
       "\nMedians. Ratio > 1 means Myrmex is better: Erlang/Myrmex for times, sizes and CPU,\n"
-      "Myrmex/Erlang for msg/s and MiB/s, none for the spinner's CPU share.\n");
+      "Myrmex/Erlang for msg/s, calls/s, swaps/s and MiB/s, none for the spinner's CPU share.\n");
+  bool swaps = false;
+  for (const Figure& f : r.all()) swaps = swaps || f.item.rfind("swap.", 0) == 0;
+  if (swaps)
+    std::printf(
+        "swap.*: Erlang's swap is sys:suspend + sys:change_code + sys:resume, with the same module (no new\n"
+        "version is loaded): it measures the sys protocol and code_change/3, not code loading. swap.all:\n"
+        "Erlang goes through the servers one at a time, phase by phase, as release_handler does.\n");
 }
 
 void print_limits(const Results& r) {

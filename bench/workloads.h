@@ -25,6 +25,11 @@ void limit_mpsc(const Args& args);
 // dist/: encode and decode of the External Term Format, beside memcpy.
 void terms(const Args& args);
 
+// vm/code.h: hot code swap of idle gen_servers, one and 100k of a kind, and calls during swaps.
+void swap_one(const Args& args);
+void swap_all(const Args& args);
+void swap_calls(const Args& args);
+
 // registry/: lookups by name from every scheduler, beside lock-based maps.
 void registry_whereis(const Args& args);
 

@@ -20,19 +20,24 @@
 %%                                                    spawn_monitor/DOWN cycles; exit fan-out to links
 %%   idle n=[1000000] seconds=[10] schedulers=        CPU use of n blocked processes
 %%   terms reps=[3]                                   term_to_binary/binary_to_term of three shapes
+%%   swap_one swaps=[2000] schedulers= reps=[3]       swap one idle gen_server back and forth
+%%   swap_all n=[100000] schedulers= reps=[3]         swap n idle gen_servers of one module
+%%   swap_calls clients=[2] ms=[1000] schedulers= reps=[3]
+%%                                                    calls/s and latency while the server is swapped
 %%
 %% Timed workloads run one untimed warm-up, then reps timed repetitions; median/min/max are over those.
 %% W5 server_100k scans 100k queued messages on every call (10k calls = 1e9 skipped messages): about
 %% 0.5 ms per call, so 4-7 s per repetition and ~25 s for all of w5 on a loaded 2-core VM; that cost is the
 %% point of the case, so it is not scaled down.
 %%
-%% This module is also the callback module of the OTP behaviours W5 and W8 use: a gen_server (init/1 with
-%% `echo` or `w8_server`, handle_call/3, handle_cast/2, handle_info/2) and a supervisor (init/1 with
-%% `w8_sup`). No -behaviour attribute: both behaviours want an init/1, and the argument tells them apart.
+%% This module is also the callback module of the OTP behaviours W5, W8 and swap use: a gen_server (init/1
+%% with `echo`, `w8_server` or `swap_counter`, handle_call/3, handle_cast/2, handle_info/2, code_change/3)
+%% and a supervisor (init/1 with `w8_sup`). No -behaviour attribute: both behaviours want an init/1, and
+%% the argument tells them apart.
 -module(myrmex_bench).
 
 -export([main/0, main/1]).
--export([init/1, handle_call/3, handle_cast/2, handle_info/2]).
+-export([init/1, handle_call/3, handle_cast/2, handle_info/2, code_change/3]).
 
 -define(USAGE,
         "usage: erl -noshell +S S:S +P 20000000 -pa DIR -run myrmex_bench main WORKLOAD key=value ...~n"
@@ -45,7 +50,10 @@
         "  w6   round_trips=100000 reps=3   (run with +S 1:1)~n"
         "  w9   cycles=100000 links=100000 schedulers=S reps=3~n"
         "  idle n=1000000 seconds=10 schedulers=S~n"
-        "  terms reps=3~n").
+        "  terms reps=3~n"
+        "  swap_one swaps=2000 schedulers=S reps=3~n"
+        "  swap_all n=100000 schedulers=S reps=3~n"
+        "  swap_calls clients=2 ms=1000 schedulers=S reps=3~n").
 
 %% Messages put into a mailbox to stay there unread (W5).
 -define(JUNK, 100000).
@@ -75,6 +83,9 @@ spec("w8") -> [{"cycles", 10000}, {"schedulers", default}];
 spec("w9") -> [{"cycles", 100000}, {"links", 100000}, {"schedulers", default}, {"reps", 3}];
 spec("idle") -> [{"n", 1000000}, {"seconds", 10}, {"schedulers", default}];
 spec("terms") -> [{"reps", 3}];
+spec("swap_one") -> [{"swaps", 2000}, {"schedulers", default}, {"reps", 3}];
+spec("swap_all") -> [{"n", 100000}, {"schedulers", default}, {"reps", 3}];
+spec("swap_calls") -> [{"clients", 2}, {"ms", 1000}, {"schedulers", default}, {"reps", 3}];
 spec(_) -> undefined.
 
 %% parse/2 returns the values of Spec's keys in Spec's order; every value is a positive integer.
@@ -132,7 +143,10 @@ workload("w6", [RoundTrips, Reps]) -> w6(RoundTrips, Reps);
 workload("w8", [Cycles, S]) -> w8(Cycles, S);
 workload("w9", [Cycles, Links, S, Reps]) -> w9(Cycles, Links, S, Reps);
 workload("idle", [N, Seconds, S]) -> idle(N, Seconds, S);
-workload("terms", [Reps]) -> terms(Reps).
+workload("terms", [Reps]) -> terms(Reps);
+workload("swap_one", [Swaps, S, Reps]) -> swap_one(Swaps, S, Reps);
+workload("swap_all", [N, S, Reps]) -> swap_all(N, S, Reps);
+workload("swap_calls", [Clients, Ms, S, Reps]) -> swap_calls(Clients, Ms, S, Reps).
 
 %%% W1: spawn n processes, memory per process, exit
 
@@ -445,17 +459,36 @@ init(w8_sup) ->
                restart => permanent, type => worker},
     {ok, {#{strategy => one_for_one, intensity => 1000000, period => 1}, [Server]}};
 init(Server) when Server =:= echo; Server =:= w8_server ->
-    {ok, Server}.
+    {ok, Server};
+init(swap_counter) ->
+    {ok, {counter_v2, 0, 0, 0}}.
 
 handle_call({echo, I}, _From, State) ->
-    {reply, I, State}.
+    {reply, I, State};
+handle_call(get, _From, State) ->
+    {reply, counter_value(State), State}.
 
 %% The W8 server crashes in handle_cast.
 handle_cast(crash, w8_server) ->
-    error(w8_crash).
+    error(w8_crash);
+handle_cast({add, By}, {counter_v1, N}) ->
+    {noreply, {counter_v1, N + By}};
+handle_cast({add, By}, {counter_v2, Base, Added, Adds}) ->
+    {noreply, {counter_v2, Base, Added + By, Adds + 1}}.
 
 handle_info(_Message, State) ->
     {noreply, State}.
+
+%% The swap counter's two state layouts, as the two C++ versions' in bench/workloads/swap.cpp: v1 holds the
+%% count, v2 what it was given at the swap, what was added since and how many adds. Upgrade 1 -> 2, and
+%% downgrade back to 1 ({down, 1}, as release_handler passes it).
+code_change(1, {counter_v1, N}, _Extra) ->
+    {ok, {counter_v2, N, 0, 0}};
+code_change({down, 1}, {counter_v2, _, _, _} = State, _Extra) ->
+    {ok, {counter_v1, counter_value(State)}}.
+
+counter_value({counter_v1, N}) -> N;
+counter_value({counter_v2, Base, Added, _Adds}) -> Base + Added.
 
 %%% W9: exit signals
 
@@ -520,6 +553,167 @@ collect_exits(Left, T0) ->
     receive
         got -> collect_exits(Left - 1, T0);
         {exiting, T} -> collect_exits(Left, T)
+    end.
+
+%%% swap: sys:suspend + sys:change_code + sys:resume of idle gen_servers (bench/workloads/swap.cpp)
+%%
+%% A swap here is what OTP's release handler does to a gen_server whose module changed: suspend it, have
+%% it run code_change/3 (sys:change_code), resume it; the three, each a synchronous system message, are
+%% timed together as one swap. There is no new module version to load: sys:change_code names this same
+%% module, and code_change/3 still turns one state layout into the other. So these figures measure the sys
+%% protocol and code_change/3, not code loading (which the Myrmex side does not time either: its versions
+%% are registered once, before anything is timed).
+
+-define(SWAP_VALUE, 41).
+
+start_counter(Value) ->
+    {ok, Pid} = gen_server:start(?MODULE, swap_counter, []),
+    gen_server:cast(Pid, {add, Value}),
+    Pid.
+
+other_version(1) -> 2;
+other_version(2) -> 1.
+
+%% The OldVsn that sys:change_code passes to code_change/3 on the way to version To.
+old_vsn(2) -> 1;
+old_vsn(1) -> {down, 1}.
+
+%% swap_to/2 moves one server (on the other version) to version To.
+swap_to(Server, To) ->
+    ok = sys:suspend(Server),
+    ok = sys:change_code(Server, ?MODULE, old_vsn(To), []),
+    ok = sys:resume(Server).
+
+%% swap_one/3: one idle server, a counter started on v2 as on the Myrmex side, swapped back and forth;
+%% Swaps untimed swaps, then Reps x Swaps timed ones, each us. The figure is over all of them, with p99.
+swap_one(Swaps, S, Reps) ->
+    Server = start_counter(?SWAP_VALUE),
+    {_, On} = timed_swaps(Server, Swaps, 2, []),
+    {Timed, _} = lists:mapfoldl(fun(_, V) -> timed_swaps(Server, Swaps, V, []) end, On,
+                                lists:seq(1, Reps)),
+    ?SWAP_VALUE = gen_server:call(Server, get),
+    Us = lists:append(Timed),
+    figure("swap.one", [{"swaps", Swaps}, {"schedulers", S}], "us/swap", Us,
+           [{"p99", quantile(lists:sort(Us), 0.99)}]).
+
+%% timed_swaps/4 returns {the us of each of K swaps, the version the server ends on}.
+timed_swaps(_Server, 0, On, Acc) ->
+    {Acc, On};
+timed_swaps(Server, K, On, Acc) ->
+    To = other_version(On),
+    T0 = now_ns(),
+    swap_to(Server, To),
+    T1 = now_ns(),
+    timed_swaps(Server, K - 1, To, [(T1 - T0) / 1000 | Acc]).
+
+%% swap_all/3: N idle servers, server I given 41 + I; a warm-up pair of swaps of them all (to v1, back to
+%% v2), then Reps pairs, each one sample; every server is checked after.
+swap_all(N, S, Reps) ->
+    Servers = [start_counter(?SWAP_VALUE + I) || I <- lists:seq(0, N - 1)],
+    Once = fun(To) ->
+                   T0 = now_ns(),
+                   swap_all_to(Servers, To),
+                   (now_ns() - T0) / 1000
+           end,
+    _ = [Once(To) || To <- [1, 2]],
+    Us = [Once(To) || _ <- lists:seq(1, Reps), To <- [1, 2]],
+    lists:foldl(fun(Server, I) -> I = gen_server:call(Server, get), I + 1 end, ?SWAP_VALUE, Servers),
+    Params = [{"n", N}, {"schedulers", S}],
+    figure("swap.all", Params, "us/swap_all", Us),
+    figure("swap.all_per_proc", Params, "ns/proc", [X * 1000 / N || X <- Us]).
+
+%% swap_all_to/2 is release_handler_1's way for the processes of one module: sequentially, phase by phase
+%% (suspend every process, then change_code every one, then resume every one), one synchronous sys call
+%% at a time; OTP does not do them in parallel. The Myrmex side's code::swap_all signals every process at
+%% once and waits for the last answer; it also finds them itself (a scan of the process table), where here
+%% the list is given.
+swap_all_to(Servers, To) ->
+    OldVsn = old_vsn(To),
+    lists:foreach(fun(Server) -> ok = sys:suspend(Server) end, Servers),
+    lists:foreach(fun(Server) -> ok = sys:change_code(Server, ?MODULE, OldVsn, []) end, Servers),
+    lists:foreach(fun(Server) -> ok = sys:resume(Server) end, Servers).
+
+%% swap_calls/4: Clients processes call get in a loop for Ms ms against one server, without (swapping=0)
+%% and with (swapping=1) a swapper that swaps it back and forth meanwhile; a fresh server per case, a
+%% warm-up window, then Reps windows. Per window: calls/s, the median, p99 and mean of every call's ns,
+%% swaps/s.
+swap_calls(Clients, Ms, S, Reps) ->
+    [swap_calls_case(Clients, Ms, Swapping, S, Reps) || Swapping <- [0, 1]],
+    ok.
+
+swap_calls_case(Clients, Ms, Swapping, S, Reps) ->
+    Server = start_counter(?SWAP_VALUE),
+    Windows = repeat(Reps, fun() -> calls_window(Server, Clients, Ms, Swapping) end),
+    gen_server:cast(Server, {add, 1}),
+    ?SWAP_VALUE + 1 = gen_server:call(Server, get),
+    ok = gen_server:stop(Server),
+    Params = [{"clients", Clients}, {"swapping", Swapping}, {"schedulers", S}],
+    figure("swap.calls", Params, "calls/s", [CallsPerS || {CallsPerS, _, _, _, _} <- Windows]),
+    figure("swap.call_latency", Params, "ns/call", [Median || {_, Median, _, _, _} <- Windows],
+           [{"p99", median(lists:sort([P99 || {_, _, P99, _, _} <- Windows]))},
+            {"mean", median(lists:sort([Mean || {_, _, _, Mean, _} <- Windows]))}]),
+    case Swapping of
+        1 -> figure("swap.swaps", Params, "swaps/s", [SwapsPerS || {_, _, _, _, SwapsPerS} <- Windows]);
+        0 -> ok
+    end.
+
+%% calls_window/4 returns {calls/s, median ns, p99 ns, mean ns, swaps/s} of one window. Each worker stamps the end
+%% of its last call, so copying the latencies back is not timed.
+calls_window(Server, Clients, Ms, Swapping) ->
+    Home = self(),
+    Callers = [worker(fun() -> receive {go, D} -> Home ! {calls, caller(Server, D, now_ns(), [])} end end)
+               || _ <- lists:seq(1, Clients)],
+    Swappers = [worker(fun() -> receive {go, D} -> Home ! {swaps, swapper(Server, D)} end end)
+                || Swapping =:= 1],
+    T0 = now_ns(),
+    [Pid ! {go, T0 + Ms * 1000000} || Pid <- Callers ++ Swappers],
+    Calls = [receive {calls, C} -> C end || _ <- Callers],
+    Swaps = lists:sum([receive {swaps, K} -> K end || _ <- Swappers]),
+    Seconds = (lists:max([End || {End, _} <- Calls]) - T0) / 1.0e9,
+    Sorted = lists:sort(lists:append([Latencies || {_, Latencies} <- Calls])),
+    Count = length(Sorted),
+    {Count / Seconds, median(Sorted), quantile(Sorted, 0.99), lists:sum(Sorted) / Count, Swaps / Seconds}.
+
+%% worker/1 spawns Body; a crash in it halts the node with status 1, as run/2 does for the main process.
+worker(Body) ->
+    spawn(fun() ->
+                  try
+                      Body()
+                  catch
+                      Class:Reason:Stack ->
+                          io:format(standard_error, "myrmex_bench swap_calls: ~p:~p~n~p~n",
+                                    [Class, Reason, Stack]),
+                          halt(1)
+                  end
+          end).
+
+%% version_of/1 is the version a counter runs, from its state's layout.
+version_of(Server) ->
+    case sys:get_state(Server) of
+        {counter_v1, _} -> 1;
+        {counter_v2, _, _, _} -> 2
+    end.
+
+%% caller/4 calls until Deadline, each call timed; returns {end of the last call, the ns of every call}.
+caller(Server, Deadline, T0, Acc) when T0 < Deadline ->
+    ?SWAP_VALUE = gen_server:call(Server, get),
+    T1 = now_ns(),
+    caller(Server, Deadline, T1, [T1 - T0 | Acc]);
+caller(_Server, _Deadline, End, Acc) ->
+    {End, Acc}.
+
+%% swapper/2 swaps Server back and forth until Deadline, from the version it runs; returns how many swaps.
+swapper(Server, Deadline) ->
+    swapper(Server, Deadline, version_of(Server), 0).
+
+swapper(Server, Deadline, On, Swaps) ->
+    case now_ns() < Deadline of
+        true ->
+            To = other_version(On),
+            swap_to(Server, To),
+            swapper(Server, Deadline, To, Swaps + 1);
+        false ->
+            Swaps
     end.
 
 %%% idle: CPU use of n blocked processes
@@ -616,6 +810,10 @@ params(Params) ->
 
 param(Value) when is_integer(Value) -> integer_to_list(Value);
 param(Value) -> ["\"", Value, "\""].
+
+%% quantile/2 is the Q-th quantile of a sorted list, nearest rank (as the C++ side's quantile()).
+quantile(Sorted, Q) ->
+    lists:nth(max(1, ceil(Q * length(Sorted))), Sorted).
 
 median(Sorted) ->
     Len = length(Sorted),
