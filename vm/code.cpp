@@ -181,31 +181,41 @@ Expected<SwapAllResult, CodeError> swap_all(const std::string& kind, Version ver
   return std::move(*w.result);
 }
 
+namespace {
+
+// take_old() takes the kind's old version out of its table (null: it has none); `if_unused` refuses while
+// processes run it.
+Expected<CodeVersion*, CodeError> take_old(Process& self, const std::string& kind, bool if_unused) {
+  std::size_t in_use = 0;
+  bool known = false;
+  CodeVersion* old = self.node.code.take_old(kind, if_unused, in_use, known);
+  if (!known) return unexpected(error(CodeError::not_loaded, "no kind " + kind + " is loaded"));
+  if (!old && if_unused && in_use > 0) {
+    CodeError e = error(CodeError::in_use, std::to_string(in_use) + " processes run the old " + kind);
+    e.count = in_use;
+    return unexpected(std::move(e));
+  }
+  return old;
+}
+
+}  // namespace
+
 Expected<std::size_t, CodeError> purge(const std::string& kind) {
   Process& self = detail::self_process("code::purge");
   self.charge(1);
-  std::size_t in_use = 0;
-  bool known = false;
-  CodeVersion* old = self.node.code.take_old(kind, false, in_use, known);
-  if (!known) return unexpected(error(CodeError::not_loaded, "no kind " + kind + " is loaded"));
-  if (!old) return std::size_t{0};
-  self.node.code.retire(old);
-  return detail::kill_version(self, *old);
+  auto old = take_old(self, kind, false);
+  if (!old) return unexpected(old.error());
+  if (!*old) return std::size_t{0};
+  self.node.code.retire(*old);
+  return detail::kill_version(self, **old);
 }
 
 Expected<void, CodeError> soft_purge(const std::string& kind) {
   Process& self = detail::self_process("code::soft_purge");
   self.charge(1);
-  std::size_t in_use = 0;
-  bool known = false;
-  CodeVersion* old = self.node.code.take_old(kind, true, in_use, known);
-  if (!known) return unexpected(error(CodeError::not_loaded, "no kind " + kind + " is loaded"));
-  if (!old && in_use > 0) {
-    CodeError e = error(CodeError::in_use, std::to_string(in_use) + " processes run the old " + kind);
-    e.count = in_use;
-    return unexpected(std::move(e));
-  }
-  if (old) self.node.code.retire(old);
+  auto old = take_old(self, kind, true);
+  if (!old) return unexpected(old.error());
+  if (*old) self.node.code.retire(*old);
   return {};
 }
 

@@ -36,8 +36,12 @@ struct Unmatched {
 };
 struct Crash {};
 
-// test_library_unloaded() is defined by the test program and called by each library's static destructor
-// as dlclose unloads it.
+// myrmex_test_library_unloaded() is defined by the test program; a library's CountsUnload, a static,
+// calls it as dlclose unloads the library.
 extern "C" void myrmex_test_library_unloaded(const char* name);
+struct CountsUnload {
+  const char* name;
+  ~CountsUnload() { myrmex_test_library_unloaded(name); }
+};
 
 }  // namespace myrmex_test_code

@@ -46,9 +46,7 @@ struct Server {
   }
 };
 
-struct Unloaded {
-  ~Unloaded() { myrmex_test_library_unloaded("a"); }
-} unloaded;
+CountsUnload unloaded{"a"};
 
 }  // namespace tcounter_a
 

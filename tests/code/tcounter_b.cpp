@@ -61,9 +61,7 @@ struct Server {
   }
 };
 
-struct Unloaded {
-  ~Unloaded() { myrmex_test_library_unloaded("b"); }
-} unloaded;
+CountsUnload unloaded{"b"};
 
 }  // namespace tcounter_b
 
