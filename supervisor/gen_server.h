@@ -157,7 +157,7 @@ struct StartError {
 struct StartOptions {
   std::string name;
   std::chrono::milliseconds timeout = std::chrono::milliseconds(5000);
-  vm::SpawnOptions spawn;
+  vm::SpawnOptions spawn{};
 };
 
 // stop_self() ends the calling server with `reason` once the running callback returns (its reply, if

@@ -7,7 +7,7 @@
 //     std::vector<std::int64_t> last;
 //     std::int64_t handle_call(Get&) { return n; }
 //     // Its state as a term, and its state built from another version's term (code_change/3).
-//     myrmex::Term export_state() const { return myrmex::Term::integer(n); }
+//     myrmex::Term export_state() const { return myrmex::Term(n); }
 //     static CounterV2 code_change(std::uint32_t old_version, const myrmex::Term& state);
 //   };
 //   MYRMEX_CODE_LIBRARY(myrmex::gen_server::version<CounterV2>("counter", 2))

@@ -9,14 +9,14 @@
 //   myrmex::code::add(myrmex::gen_server::version<CounterV1>("counter", 1));   // from the program itself
 //   Pid c = *myrmex::gen_server::start_link("counter", Term::nil());          // on the current version
 //   myrmex::code::load_library("./libcounter_v2.so");                        // v2 is current, v1 old
-//   myrmex::code::swap(c, 2);            // between two messages: v1 exports its state, v2's code_change
-//   reads it myrmex::code::swap(c, 1);            // and back (a downgrade is the same operation)
+//   myrmex::code::swap(c, 2);    // between two messages: v1 exports its state, v2's code_change reads it
+//   myrmex::code::swap(c, 1);    // and back (a downgrade is the same operation)
 //
 // Each kind has at most two versions loaded, as each Erlang module has: the current one, which new
 // processes start on, and the old one. Adding a third purges the old one first (its processes are killed),
 // and a library is unloaded (dlclose) only once nothing can reach into it any more: no process runs one of
 // its versions, and no message it boxed is still alive. Where this differs from Erlang: README, "Hot code
-// swap".
+// swap" and "Where we differ from Erlang".
 //
 // The functions below are process only unless a comment says otherwise; those that wait park the caller.
 #pragma once
