@@ -15,8 +15,8 @@
 // Each kind has at most two versions loaded, as each Erlang module has: the current one, which new
 // processes start on, and the old one. Adding a third purges the old one first (its processes are killed),
 // and a library is unloaded (dlclose) only once nothing can reach into it any more: no process runs one of
-// its versions, and no message it boxed is still alive. Where this differs from Erlang: README, "Hot code
-// swap" and "Where we differ from Erlang".
+// its versions, and no message it boxed is still alive. Where this differs from Erlang: the README,
+// "Where we differ from Erlang".
 //
 // The functions below are process only unless a comment says otherwise; those that wait park the caller.
 #pragma once
