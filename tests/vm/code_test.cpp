@@ -320,3 +320,31 @@ TEST_CASE("code libraries: a missing file, no entry point and another ABI are re
     CHECK(code::which_kinds().empty());
   });
 }
+
+TEST_CASE("swap racing with the target's exit: one outcome each, nothing left behind") {
+  const long rounds = myrmex::test::scaled(2000);
+  myrmex::Node node(config(2));
+  node.run([rounds] {
+    REQUIRE(code::add(counter<1>()));
+    REQUIRE(code::add(counter<2>()));
+    long swapped = 0, ended = 0;
+    for (long i = 0; i < rounds; ++i) {
+      Pid p = *code::spawn("vcounter");
+      Pid killer = myrmex::spawn([p] { myrmex::exit(p, Term::atom("kill")); });
+      auto r = code::swap(p, i % 2 ? 1 : 2, 30s);
+      if (r) {
+        ++swapped;
+      } else {
+        // It ended first: at once (noproc) or while the swap was on its way (exited, with the reason).
+        CHECK((r.error() == code::CodeError::noproc || r.error() == code::CodeError::exited));
+        if (r.error() == code::CodeError::exited) CHECK(r.error().reason == Term::atom("killed"));
+        ++ended;
+      }
+      while (myrmex::alive(p) || myrmex::alive(killer)) myrmex::yield();
+    }
+    CHECK(swapped + ended == rounds);
+    CHECK(myrmex::test::eventually(
+        [] { return processes_on("vcounter", 1) + processes_on("vcounter", 2) == 0; }));
+    MESSAGE("swapped first: " << swapped << ", ended first: " << ended);
+  });
+}
