@@ -4,9 +4,7 @@
 
 #include "supervisor/logger.h"
 #include "supervisor/reasons.h"
-#include "vm/detail/code_server.h"
-#include "vm/detail/node_impl.h"
-#include "vm/detail/process.h"
+#include "vm/code.h"
 
 namespace myrmex::gen_server {
 
@@ -102,17 +100,16 @@ bool ServerBase::handle_system(Message& m) {
 
 namespace {
 
-// start_on() is start_server(), on a version of a kind when `hold` holds one.
-Expected<Pid, StartError> start_on(std::unique_ptr<ServerBase> server, StartOptions options,
-                                   vm::detail::CodeHold hold) {
-  const Ref ref = vm::make_ref();
-  server->starter = vm::self();
-  server->start_ref = ref;
-  server->name = options.name;
-  server->parent = options.spawn.link ? vm::self() : Pid{};
-  auto [pid, monitor] =
-      hold.get() ? vm::detail::spawn_versioned(std::move(server), options.spawn, std::move(hold), true)
-                 : vm::detail::spawn_monitored(nullptr, std::move(server), options.spawn);
+// prepare() gives a server what its start handshake needs, before its process can run.
+void prepare(ServerBase& server, const StartOptions& options, Ref ref) {
+  server.starter = vm::self();
+  server.start_ref = ref;
+  server.name = options.name;
+  server.parent = options.spawn.link ? vm::self() : Pid{};
+}
+
+// await_start() waits until the server spawned as `pid` (monitored by `monitor`) answered `ref`.
+Expected<Pid, StartError> await_start(Pid pid, vm::MonitorRef monitor, Ref ref, const StartOptions& options) {
   std::optional<StartError> error;
   const auto started = [&](Started& s) {
     if (s.name_taken) {
@@ -139,20 +136,26 @@ Expected<Pid, StartError> start_on(std::unique_ptr<ServerBase> server, StartOpti
 }  // namespace
 
 Expected<Pid, StartError> start_server(std::unique_ptr<ServerBase> server, StartOptions options) {
-  return start_on(std::move(server), std::move(options), {});
+  const Ref ref = vm::make_ref();
+  prepare(*server, options, ref);
+  auto [pid, monitor] = vm::detail::spawn_monitored(nullptr, std::move(server), options.spawn);
+  return await_start(pid, monitor, ref, options);
 }
 
 Expected<Pid, StartError> start_kind(const std::string& kind, const Term& args, StartOptions options) {
-  auto made = vm::detail::self_process("gen_server::start").node.code.instantiate(kind, args);
-  if (!made)
-    return vm::unexpected(
-        StartError{StartError::failed, Term::tuple({Term::atom("not_loaded"), Term::binary(kind)}), Pid{}});
-  auto* server = dynamic_cast<ServerBase*>(made->first.get());
-  if (!server)
+  const Ref ref = vm::make_ref();
+  std::optional<bool> is_server;  // set once the kind's version made a behaviour
+  auto spawned = vm::detail::spawn_kind(kind, args, options.spawn, [&](vm::Behaviour& b) {
+    auto* server = dynamic_cast<ServerBase*>(&b);
+    is_server = server != nullptr;
+    if (server) prepare(*server, options, ref);
+    return *is_server;
+  });
+  if (!spawned)
     return vm::unexpected(StartError{
-        StartError::failed, Term::tuple({Term::atom("not_a_gen_server"), Term::binary(kind)}), Pid{}});
-  made->first.release();
-  return start_on(std::unique_ptr<ServerBase>(server), std::move(options), std::move(made->second));
+        StartError::failed,
+        Term::tuple({Term::atom(is_server ? "not_a_gen_server" : "not_loaded"), Term::binary(kind)}), Pid{}});
+  return await_start(spawned->first, spawned->second, ref, options);
 }
 
 }  // namespace detail

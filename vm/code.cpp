@@ -2,6 +2,7 @@
 // vm/detail/code_server.h, the process's side of a swap in vm/detail/code_change.cpp.
 #include "vm/code.h"
 
+#include "vm/detail/code_error.h"
 #include "vm/detail/code_libraries.h"
 #include "vm/detail/code_server.h"
 #include "vm/detail/node_impl.h"
@@ -14,18 +15,7 @@ namespace {
 
 using detail::CodeVersion;
 using detail::Process;
-
-CodeError error(CodeError::Kind kind, std::string message, Term reason = {}) {
-  CodeError e;
-  e.kind = kind;
-  e.message = std::move(message);
-  e.reason = std::move(reason);
-  return e;
-}
-
-std::string version_name(const std::string& kind, Version version) {
-  return kind + " version " + std::to_string(version);
-}
+using detail::version_name;
 
 // retire_and_kill() ends the versions a new one pushed out (the two-version rule): the node lets go of
 // them, then their processes are killed.
@@ -36,27 +26,20 @@ void retire_and_kill(Process& self, const std::vector<CodeVersion*>& versions) {
   }
 }
 
-// Waiting for a batch's answer: `ref` is the caller's alias (detail::CallScope), so nothing for it is
-// queued after the scope ends; flush() takes what came before.
+// Waiting for a batch's answer, a Reply<SwapAllResult> to the caller's alias (detail::CallScope): nothing
+// for it is queued after the scope ends, and detail::flush_call() takes what came before.
 struct Waited {
   std::optional<SwapAllResult> result;
   std::optional<Down> down;
 };
 Waited wait_for_batch(Ref ref, std::chrono::milliseconds timeout) {
   Waited w;
-  const auto mine = [ref](const detail::SwapDone& d) { return d.ref == ref.value; };
+  const auto mine = [ref](const Reply<SwapAllResult>& r) { return r.ref == ref; };
   const auto down = [ref](const Down& d) { return d.ref.value == ref.value; };
-  detail::receive_marked(ref.value, when(mine, [&](detail::SwapDone& d) { w.result = std::move(d.result); }),
+  detail::receive_marked(ref.value,
+                         when(mine, [&](Reply<SwapAllResult>& r) { w.result = std::move(r.value); }),
                          when(down, [&](Down& d) { w.down = std::move(d); }), after(timeout, [] {}));
   return w;
-}
-void flush_batch(Ref ref) {
-  const auto mine = [ref](const detail::SwapDone& d) { return d.ref == ref.value; };
-  const auto down = [ref](const Down& d) { return d.ref.value == ref.value; };
-  while (detail::receive_marked(ref.value, when(mine, [](detail::SwapDone&) { return true; }),
-                                when(down, [](Down&) { return true; }),
-                                after(std::chrono::milliseconds(0), [] { return false; }))) {
-  }
 }
 
 void send_swap(Process& self, Process& target, CodeVersion* to,
@@ -88,8 +71,8 @@ Expected<LibraryInfo, CodeError> load_library(const std::string& path) {
     const VersionSpec& spec = exports.versions[i];
     if (self.node.code.find(spec.kind, spec.version)) {
       blocking([&] { detail::release(library); });
-      return unexpected(
-          error(CodeError::already_loaded, version_name(spec.kind, spec.version) + " is loaded"));
+      return unexpected(detail::code_error(CodeError::already_loaded,
+                                           version_name(spec.kind, spec.version) + " is loaded"));
     }
   }
   std::vector<CodeVersion*> pushed_out;
@@ -119,7 +102,8 @@ Expected<void, CodeError> swap(Pid pid, Version version, std::chrono::millisecon
   self.charge(1);
   Process* target = self.node.table.acquire(pid);
   if (!target)
-    return unexpected(error(CodeError::noproc, pid.to_string() + " is not alive", atoms::noproc()));
+    return unexpected(
+        detail::code_error(CodeError::noproc, pid.to_string() + " is not alive", atoms::noproc()));
   struct Release {
     detail::ProcessTable& table;
     Process* p;
@@ -127,29 +111,33 @@ Expected<void, CodeError> swap(Pid pid, Version version, std::chrono::millisecon
   } hold{self.node.table, target};
   CodeVersion* running = target->code_version();
   if (!running)
-    return unexpected(error(CodeError::not_swappable, pid.to_string() + " runs no behaviour kind"));
+    return unexpected(
+        detail::code_error(CodeError::not_swappable, pid.to_string() + " runs no behaviour kind"));
   CodeVersion* to = self.node.code.find(running->spec.kind, version);
   if (!to)
-    return unexpected(
-        error(CodeError::not_loaded, version_name(running->spec.kind, version) + " is not loaded"));
+    return unexpected(detail::code_error(CodeError::not_loaded,
+                                         version_name(running->spec.kind, version) + " is not loaded"));
   if (&self == target) {  // waiting for ourselves would wait forever
     send_swap(self, self, to, std::make_shared<detail::SwapBatch>(self.node, Pid{}, 0));
     return {};
   }
   detail::CallScope scope(pid);  // the alias the answer must carry, and a monitor: its exit ends the wait
   if (!scope.server_alive())
-    return unexpected(error(CodeError::noproc, pid.to_string() + " is not alive", atoms::noproc()));
+    return unexpected(
+        detail::code_error(CodeError::noproc, pid.to_string() + " is not alive", atoms::noproc()));
   const Ref ref = scope.ref();
   send_swap(self, *target, to, std::make_shared<detail::SwapBatch>(self.node, self.pid, ref.value));
   Waited w = wait_for_batch(ref, timeout);
   // It ended before it took the signal: its Down follows (or came first) with the reason.
   if (w.result && w.result->ended && !w.down) w = {w.result, wait_for_batch(ref, timeout).down};
-  if (scope.end() || !w.result) flush_batch(ref);
+  if (scope.end() || !w.result) detail::flush_call<SwapAllResult>(ref);
   if (w.result && w.result->swapped) return {};
   if (w.result && !w.result->failed.empty()) return unexpected(std::move(w.result->failed.front().second));
   if (w.down)
-    return unexpected(error(CodeError::exited, pid.to_string() + " ended", std::move(w.down->reason)));
-  return unexpected(error(CodeError::timeout, "no answer from " + pid.to_string(), atoms::timeout()));
+    return unexpected(
+        detail::code_error(CodeError::exited, pid.to_string() + " ended", std::move(w.down->reason)));
+  return unexpected(
+      detail::code_error(CodeError::timeout, "no answer from " + pid.to_string(), atoms::timeout()));
 }
 
 Expected<SwapAllResult, CodeError> swap_all(const std::string& kind, Version version,
@@ -157,7 +145,9 @@ Expected<SwapAllResult, CodeError> swap_all(const std::string& kind, Version ver
   Process& self = detail::self_process("code::swap_all");
   self.charge(1);
   CodeVersion* to = self.node.code.find(kind, version);
-  if (!to) return unexpected(error(CodeError::not_loaded, version_name(kind, version) + " is not loaded"));
+  if (!to)
+    return unexpected(
+        detail::code_error(CodeError::not_loaded, version_name(kind, version) + " is not loaded"));
   // A call scope on ourselves: only its alias is wanted (the monitor never fires while we wait).
   detail::CallScope scope(self.pid);
   const Ref ref = scope.ref();
@@ -174,10 +164,10 @@ Expected<SwapAllResult, CodeError> swap_all(const std::string& kind, Version ver
       });
   batch.reset();
   Waited w = wait_for_batch(ref, timeout);
-  if (scope.end() || !w.result) flush_batch(ref);
+  if (scope.end() || !w.result) detail::flush_call<SwapAllResult>(ref);
   if (!w.result)
-    return unexpected(
-        error(CodeError::timeout, "not every process of " + kind + " answered", atoms::timeout()));
+    return unexpected(detail::code_error(CodeError::timeout, "not every process of " + kind + " answered",
+                                         atoms::timeout()));
   return std::move(*w.result);
 }
 
@@ -189,9 +179,10 @@ Expected<CodeVersion*, CodeError> take_old(Process& self, const std::string& kin
   std::size_t in_use = 0;
   bool known = false;
   CodeVersion* old = self.node.code.take_old(kind, if_unused, in_use, known);
-  if (!known) return unexpected(error(CodeError::not_loaded, "no kind " + kind + " is loaded"));
+  if (!known) return unexpected(detail::code_error(CodeError::not_loaded, "no kind " + kind + " is loaded"));
   if (!old && if_unused && in_use > 0) {
-    CodeError e = error(CodeError::in_use, std::to_string(in_use) + " processes run the old " + kind);
+    CodeError e =
+        detail::code_error(CodeError::in_use, std::to_string(in_use) + " processes run the old " + kind);
     e.count = in_use;
     return unexpected(std::move(e));
   }
@@ -230,3 +221,18 @@ std::size_t libraries_open() {
 }
 
 }  // namespace myrmex::vm::code
+
+namespace myrmex::vm::detail {
+
+Expected<std::pair<Pid, MonitorRef>, code::CodeError> spawn_kind(
+    const std::string& kind, const Term& args, const SpawnOptions& options,
+    const std::function<bool(Behaviour&)>& prepare) {
+  Process& self = self_process("spawn");
+  auto made = self.node.code.instantiate(kind, args);
+  if (!made) return unexpected(made.error());
+  if (!prepare(*made->first))
+    return unexpected(code_error(code::CodeError::not_loaded, kind + ": its behaviour was refused"));
+  return spawn_versioned(std::move(made->first), options, std::move(made->second), true);
+}
+
+}  // namespace myrmex::vm::detail

@@ -24,8 +24,10 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "vm/expected.h"
@@ -156,6 +158,17 @@ struct LibraryExports {
 };
 
 }  // namespace myrmex::vm::code
+
+namespace myrmex::vm::detail {
+
+// spawn_kind() is code::spawn() for the layers above vm/ (gen_server's start by kind), monitored by the
+// caller from before the process can run. `prepare` sees the new behaviour first and may refuse it
+// (false: nothing is spawned, and the error is not_loaded). Process only; charges.
+Expected<std::pair<Pid, MonitorRef>, code::CodeError> spawn_kind(
+    const std::string& kind, const Term& args, const SpawnOptions& options,
+    const std::function<bool(Behaviour&)>& prepare);
+
+}  // namespace myrmex::vm::detail
 
 // MYRMEX_CODE_LIBRARY(spec, ...) defines a library's one C entry point, exporting the given versions.
 #define MYRMEX_CODE_LIBRARY(...)                                                                         \

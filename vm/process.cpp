@@ -43,7 +43,8 @@ std::pair<Pid, MonitorRef> spawn_versioned(std::unique_ptr<Behaviour> behaviour,
   self.charge(kSpawnCost);
   Process* child = self.node.create(nullptr, std::move(behaviour), options);
   {
-    std::lock_guard g(child->signal_lock);  // nobody else can reach it yet; the lock is what Relations asks for
+    std::lock_guard g(
+        child->signal_lock);  // nobody else can reach it yet; the lock is what Relations asks for
     child->relations_locked().code.store(hold.release(), std::memory_order_relaxed);  // published by start()
   }
   if (options.link) link_unpublished(self, *child);

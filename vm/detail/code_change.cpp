@@ -1,21 +1,10 @@
 // A process's side of a hot code swap (vm/code.h): take the signal wherever the process is, apply it
 // between two messages.
+#include "vm/detail/code_error.h"
 #include "vm/detail/code_server.h"
 #include "vm/detail/process.h"
 
 namespace myrmex::vm::detail {
-
-namespace {
-
-code::CodeError swap_error(code::CodeError::Kind kind, std::string message, Term reason = {}) {
-  code::CodeError e;
-  e.kind = kind;
-  e.message = std::move(message);
-  e.reason = std::move(reason);
-  return e;
-}
-
-}  // namespace
 
 void Process::take_code_swap(Message signal) {
   CodeSwap& swap = *signal.get<CodeSwap>();
@@ -23,7 +12,7 @@ void Process::take_code_swap(Message signal) {
     // Nothing to wait for: a function, or a behaviour that runs no version of a kind.
     swap.answered = true;
     swap.batch->failed(
-        pid, swap_error(code::CodeError::not_swappable, pid.to_string() + " runs no behaviour kind"));
+        pid, code_error(code::CodeError::not_swappable, pid.to_string() + " runs no behaviour kind"));
     return;
   }
   relations.load(std::memory_order_relaxed)->pending_swaps.push_back(std::move(signal));
@@ -43,9 +32,8 @@ void Process::apply_code_swap(CodeSwap& swap) {
     return;
   }
   if (!to->hold()) {
-    swap.batch->failed(
-        pid, swap_error(code::CodeError::not_loaded,
-                        to->spec.kind + " version " + std::to_string(to->spec.version) + " is being purged"));
+    swap.batch->failed(pid, code_error(code::CodeError::not_loaded,
+                                       version_name(to->spec.kind, to->spec.version) + " is being purged"));
     return;
   }
   CodeHold hold(to);
@@ -58,10 +46,10 @@ void Process::apply_code_swap(CodeSwap& swap) {
   } catch (ExitUnwind&) {
     throw;  // an exit that reached the process meanwhile: it ends (the swapper sees it exit)
   } catch (...) {
-    swap.batch->failed(pid, swap_error(code::CodeError::code_change_failed,
-                                       "code_change to " + to->spec.kind + " version " +
-                                           std::to_string(to->spec.version) + " failed",
-                                       current_exception_reason()));
+    swap.batch->failed(
+        pid, code_error(code::CodeError::code_change_failed,
+                        "code_change to " + version_name(to->spec.kind, to->spec.version) + " failed",
+                        current_exception_reason()));
     return;  // on the old version, with its state, running
   }
   std::swap(behaviour_, next);

@@ -9,6 +9,8 @@
 #include <typeinfo>
 #include <utility>
 
+#include "vm/detail/code_error.h"
+
 namespace myrmex::vm::detail {
 
 std::atomic<std::size_t> open_libraries{0};
@@ -121,27 +123,20 @@ bool span_of(void* handle, std::uintptr_t& low, std::uintptr_t& high) {
   return high > low;
 }
 
-code::CodeError library_error(code::CodeError::Kind kind, std::string message) {
-  code::CodeError e;
-  e.kind = kind;
-  e.message = std::move(message);
-  return e;
-}
-
 }  // namespace
 
 Expected<OpenedLibrary, code::CodeError> open_library(const std::string& path) {
   void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle) {
     const char* why = dlerror();
-    return unexpected(library_error(code::CodeError::bad_library, why ? why : "dlopen failed: " + path));
+    return unexpected(code_error(code::CodeError::bad_library, why ? why : "dlopen failed: " + path));
   }
   using Entry = const code::LibraryExports* (*)();
   auto entry = reinterpret_cast<Entry>(dlsym(handle, "myrmex_code_library"));
   if (!entry) {
     dlclose(handle);
-    return unexpected(library_error(code::CodeError::bad_library,
-                                    path + ": no entry point myrmex_code_library (MYRMEX_CODE_LIBRARY)"));
+    return unexpected(code_error(code::CodeError::bad_library,
+                                 path + ": no entry point myrmex_code_library (MYRMEX_CODE_LIBRARY)"));
   }
   const code::LibraryExports* exports = entry();
   if (exports->abi != code::kAbi || exports->compiler != __GXX_ABI_VERSION) {
@@ -150,7 +145,7 @@ Expected<OpenedLibrary, code::CodeError> open_library(const std::string& path) {
                   "%s: built against Myrmex ABI %u (C++ ABI %u), this program is ABI %u (C++ ABI %u)",
                   path.c_str(), exports->abi, exports->compiler, code::kAbi, __GXX_ABI_VERSION);
     dlclose(handle);
-    return unexpected(library_error(code::CodeError::abi_mismatch, message));
+    return unexpected(code_error(code::CodeError::abi_mismatch, message));
   }
   std::lock_guard lock(libraries_mutex);
   for (auto& s : slots) {
@@ -172,8 +167,8 @@ Expected<OpenedLibrary, code::CodeError> open_library(const std::string& path) {
   if (slot < 0 || !span_of(handle, library->low, library->high)) {
     dlclose(handle);
     return unexpected(
-        library_error(code::CodeError::bad_library, slot < 0 ? "too many code libraries open at once (32)"
-                                                             : path + ": cannot find its loaded segments"));
+        code_error(code::CodeError::bad_library, slot < 0 ? "too many code libraries open at once (32)"
+                                                          : path + ": cannot find its loaded segments"));
   }
   library->path = path;
   library->handle = handle;

@@ -4,27 +4,13 @@
 #include <unordered_set>
 
 #include "vm/call.h"
+#include "vm/detail/code_error.h"
 #include "vm/detail/code_libraries.h"
 #include "vm/detail/node_impl.h"
 #include "vm/detail/process.h"
 #include "vm/detail/relations.h"
 
 namespace myrmex::vm::detail {
-
-namespace {
-
-code::CodeError error(code::CodeError::Kind kind, std::string message) {
-  code::CodeError e;
-  e.kind = kind;
-  e.message = std::move(message);
-  return e;
-}
-
-std::string name_of(const std::string& kind, code::Version version) {
-  return kind + " version " + std::to_string(version);
-}
-
-}  // namespace
 
 bool CodeVersion::hold() noexcept {
   processes.fetch_add(1, std::memory_order_seq_cst);
@@ -44,10 +30,10 @@ void CodeVersion::drop() noexcept {
 
 SwapBatch::~SwapBatch() {
   if (!caller) return;  // a process that swapped itself waits for no answer
-  SwapDone done{ref, {}};
-  done.result.swapped = swapped.load(std::memory_order_relaxed);
-  done.result.ended = ended.load(std::memory_order_relaxed);
-  done.result.failed = std::move(failures);
+  Reply<code::SwapAllResult> done{Ref{ref}, {}};
+  done.value.swapped = swapped.load(std::memory_order_relaxed);
+  done.value.ended = ended.load(std::memory_order_relaxed);
+  done.value.failed = std::move(failures);
   send_reply(node, caller, ref, mailbox::box(std::move(done)));
 }
 
@@ -64,14 +50,15 @@ CodeServer::~CodeServer() {
 Expected<void, code::CodeError> CodeServer::add(code::VersionSpec spec, CodeLibrary* library,
                                                 std::vector<CodeVersion*>& to_purge) {
   if (!spec.start || !spec.change || spec.kind.empty())
-    return unexpected(error(code::CodeError::bad_library,
-                            name_of(spec.kind, spec.version) + ": a version needs a kind, start and change"));
+    return unexpected(
+        code_error(code::CodeError::bad_library,
+                   version_name(spec.kind, spec.version) + ": a version needs a kind, start and change"));
   std::lock_guard lock(mutex_);
   Kind& k = kinds_[spec.kind];
   for (CodeVersion* v : {k.current, k.old})
     if (v && v->spec.version == spec.version)
       return unexpected(
-          error(code::CodeError::already_loaded, name_of(spec.kind, spec.version) + " is loaded"));
+          code_error(code::CodeError::already_loaded, version_name(spec.kind, spec.version) + " is loaded"));
   if (k.old) {
     k.old->retired.store(true, std::memory_order_seq_cst);
     to_purge.push_back(k.old);
@@ -103,10 +90,11 @@ Expected<std::pair<std::unique_ptr<Behaviour>, CodeHold>, code::CodeError> CodeS
     std::lock_guard lock(mutex_);
     auto it = kinds_.find(kind);
     if (it == kinds_.end() || !it->second.current)
-      return unexpected(error(code::CodeError::not_loaded, "no kind " + kind + " is loaded"));
+      return unexpected(code_error(code::CodeError::not_loaded, "no kind " + kind + " is loaded"));
     // Held before its code runs: a purge cannot unload the library under start().
     v = it->second.current;
-    if (!v->hold()) return unexpected(error(code::CodeError::not_loaded, name_of(kind, v->spec.version)));
+    if (!v->hold())
+      return unexpected(code_error(code::CodeError::not_loaded, version_name(kind, v->spec.version)));
   }
   CodeHold hold(v);
   std::unique_ptr<Behaviour> behaviour = hold.get()->spec.start(args);
@@ -170,9 +158,7 @@ std::size_t kill_version(Process& self, CodeVersion& v) {
     for_each_on(
         self, [&v](CodeVersion* on) { return on == &v; },
         [&](Process& p) {
-          if (!killed.insert(p.pid.value).second) return;
-          p.mailbox.push_system(mailbox::box(ExitSignal{atoms::killed(), /*untrappable=*/true}));
-          self.node.group.notify(p);
+          if (killed.insert(p.pid.value).second) self.node.kill(p);
         });
     if (v.processes.load(std::memory_order_acquire) > 0) self.sleep(1);
   }

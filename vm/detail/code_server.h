@@ -53,7 +53,8 @@ class CodeHold {
   CodeVersion* v_ = nullptr;
 };
 
-// SwapBatch collects the answers to one swap or swap_all; the last signal to go answers the caller.
+// SwapBatch collects the answers to one swap or swap_all; the last signal to go answers the caller with a
+// Reply<code::SwapAllResult> to its alias.
 struct SwapBatch {
   SwapBatch(NodeImpl& n, Pid c, std::uint64_t r) : node(n), caller(c), ref(r) {}
   ~SwapBatch();
@@ -66,12 +67,6 @@ struct SwapBatch {
   std::atomic<std::size_t> ended{0};
   std::mutex failures_mutex;
   std::vector<std::pair<Pid, code::CodeError>> failures;
-};
-
-// SwapDone is the batch's answer to the caller.
-struct SwapDone {
-  std::uint64_t ref;
-  code::SwapAllResult result;
 };
 
 // CodeSwap travels in the system queue: move to `to`. Destroyed unanswered (its process ended first), it

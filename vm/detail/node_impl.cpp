@@ -205,6 +205,11 @@ std::optional<ProcessInfo> NodeImpl::info(Pid pid) {
   return info;
 }
 
+void NodeImpl::kill(Process& p) {
+  p.mailbox.push_system(mailbox::box(ExitSignal{atoms::killed(), /*untrappable=*/true}));
+  group.notify(p);
+}
+
 void NodeImpl::process_gone() {
   if (table.live() == 0) {
     std::lock_guard lock(stop_mutex_);
@@ -222,10 +227,7 @@ void NodeImpl::stop() {
   std::unique_lock lock(stop_mutex_);
   while (table.live() > 0) {
     lock.unlock();
-    table.for_each_live([this](Process& p) {
-      p.mailbox.push_system(mailbox::box(ExitSignal{atoms::killed(), /*untrappable=*/true}));
-      group.notify(p);
-    });
+    table.for_each_live([this](Process& p) { kill(p); });
     lock.lock();
     all_gone_.wait_for(lock, std::chrono::milliseconds(100), [this] { return table.live() == 0; });
   }

@@ -33,6 +33,8 @@ class NodeImpl {
   // send() delivers `e` (taking ownership); `sender` is the calling process or null.
   SendResult send(Process* sender, Pid to, mailbox::Envelope* e);
   std::optional<ProcessInfo> info(Pid pid);
+  // kill() ends `p` with `killed`, untrappably and without terminate() (stop(), code purges).
+  void kill(Process& p);
   bool alive(Pid pid);
   void stop();
   // process_gone() is called by a process's scheduler once it has been retired.
