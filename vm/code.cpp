@@ -109,6 +109,10 @@ Expected<void, CodeError> swap(Pid pid, Version version, std::chrono::millisecon
     Process* p;
     ~Release() { table.release(p); }
   } hold{self.node.table, target};
+  // Ending (alive() says dead) but not yet gone from the table: as dead.
+  if (target->closed.load(std::memory_order_acquire))
+    return unexpected(
+        detail::code_error(CodeError::noproc, pid.to_string() + " is not alive", atoms::noproc()));
   CodeVersion* running = target->code_version();
   if (!running)
     return unexpected(
