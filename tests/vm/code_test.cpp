@@ -21,7 +21,10 @@ namespace {
 struct Read {
   using reply_type = std::pair<int, std::int64_t>;  // the version that answered, its count
 };
-struct Hold {};  // parks the handler until a Release comes
+struct Hold {  // parks the handler until a Release comes, after telling `parked` it is inside
+  Pid parked;
+};
+struct Held {};
 struct Release {};
 
 // Counter<V> counts the ints it gets; its state crosses versions as the integer.
@@ -33,7 +36,10 @@ struct Counter final : myrmex::Behaviour {
   void handle(Message& m) override {
     if (auto* i = m.get<int>()) n += *i;
     if (auto* r = m.get<myrmex::Request<Read>>()) myrmex::reply(*r, std::pair{V, n});
-    if (m.is<Hold>()) myrmex::receive([](Release&) {});
+    if (auto* h = m.get<Hold>()) {
+      myrmex::send(h->parked, Held{});
+      myrmex::receive([](Release&) {});
+    }
   }
   Term export_state() override { return Term(n); }
   static std::unique_ptr<myrmex::Behaviour> start(const Term&) { return std::make_unique<Counter>(); }
@@ -55,6 +61,12 @@ struct Mute final : myrmex::Behaviour {
   void handle(Message&) override {}
   static std::unique_ptr<myrmex::Behaviour> start(const Term&) { return std::make_unique<Mute>(); }
 };
+
+// Parks p inside its handler and returns once it is there: a swap sent earlier would overtake the Hold.
+void park(Pid p) {
+  myrmex::send(p, Hold{myrmex::self()});
+  myrmex::receive([](Held&) {});
+}
 
 std::pair<int, std::int64_t> read(Pid p) {
   auto r = myrmex::call(p, Read{});
@@ -153,7 +165,7 @@ TEST_CASE(
     auto p = code::spawn("vcounter");
     REQUIRE(p);
     REQUIRE(code::add(counter<2>()));
-    myrmex::send(*p, Hold{});
+    park(*p);
     Pid me = myrmex::self();
     Pid swapper = myrmex::spawn([p = *p, me] {
       auto r = code::swap(p, 2, 30s);
@@ -172,9 +184,15 @@ TEST_CASE(
     CHECK(!myrmex::alive(swapper));
 
     // The swapper is killed while it waits: the swap still happens when the handler returns.
-    myrmex::send(*p, Hold{});
-    Pid doomed = myrmex::spawn([p = *p] { (void)code::swap(p, 1, 30s); });
-    myrmex::sleep_for(10ms);
+    park(*p);
+    Pid doomed = myrmex::spawn([p = *p, me] {
+      myrmex::send(me, Held{});
+      (void)code::swap(p, 1, 30s);
+    });
+    myrmex::receive([](Held&) {});
+    // Waiting after it told us means it sent the swap and waits for the answer.
+    CHECK(myrmex::test::eventually(
+        [&] { return myrmex::process_info(doomed)->status == myrmex::ProcessStatus::waiting; }));
     myrmex::exit(doomed, Term::atom("kill"));
     while (myrmex::alive(doomed)) myrmex::yield();
     myrmex::send(*p, Release{});
@@ -286,7 +304,7 @@ TEST_CASE("purge kills the old version's processes, also one parked in its handl
     REQUIRE(code::add(counter<1>()));
     std::vector<Pid> old;
     for (int i = 0; i < 3; ++i) old.push_back(*code::spawn("vcounter"));
-    myrmex::send(old[0], Hold{});
+    park(old[0]);
     REQUIRE(code::add(counter<2>()));
     Pid fresh = *code::spawn("vcounter");
     myrmex::MonitorRef m = myrmex::monitor(old[0]);
