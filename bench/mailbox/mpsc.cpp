@@ -1,8 +1,8 @@
-// Limit: the bare mailbox queue (mailbox/detail/mpsc_queue.h, Vyukov's intrusive MPSC) on preallocated
+// Limit: the bare mailbox queue (mailbox/detail/incoming_queue.h: a CAS per push, a take per batch) on preallocated
 // envelopes, with no allocation, no type erasure, no notify and no scheduler. A send plus its receive cannot
 // cost less:
 //  - one thread pushing then popping one envelope: the uncontended cost of the queue's atomics;
-//  - two producer threads against one consumer: the throughput of the contended exchange on the head.
+//  - two producer threads against one consumer: the throughput of the contended CAS on the head.
 //
 //   myrmex-bench limit_mpsc items=10000000 reps=5
 #include <atomic>
@@ -12,25 +12,25 @@
 #include <vector>
 
 #include "bench/workloads.h"
-#include "mailbox/detail/mpsc_queue.h"
+#include "mailbox/detail/incoming_queue.h"
 
 namespace myrmex::bench {
 
 namespace {
 
 using mailbox::Envelope;
-using mailbox::detail::MpscQueue;
+using mailbox::detail::IncomingQueue;
 
 constexpr long kProducers = 2;
 
 // one_thread_ns() pushes then pops one envelope `n` times on one thread, and returns ns per push+pop.
 double one_thread_ns(long n) {
-  MpscQueue queue;
+  IncomingQueue queue;
   Envelope e;
   Stopwatch clock;
   for (long i = 0; i < n; ++i) {
     queue.push(&e);
-    if (queue.pop() != &e) {
+    if (queue.take().first != &e) {
       std::fprintf(stderr, "limit_mpsc: popped another envelope than the one pushed\n");
       std::abort();
     }
@@ -41,7 +41,7 @@ double one_thread_ns(long n) {
 // contended_ns() has kProducers threads push their share of `envelopes` while this thread pops them all, and
 // returns wall ns per envelope popped, from the producers' start to the last pop.
 double contended_ns(std::vector<Envelope>& envelopes) {
-  MpscQueue queue;
+  IncomingQueue queue;
   std::atomic<bool> go{false};
   std::vector<std::thread> producers;
   std::size_t share = envelopes.size() / kProducers;
@@ -54,8 +54,7 @@ double contended_ns(std::vector<Envelope>& envelopes) {
   std::size_t total = share * kProducers;
   Stopwatch clock;
   go.store(true, std::memory_order_release);
-  for (std::size_t popped = 0; popped < total;)
-    if (queue.pop()) ++popped;
+  for (std::size_t popped = 0; popped < total;) popped += queue.take().count;
   double ns = clock.ns();
   for (std::thread& t : producers) t.join();
   return ns / static_cast<double>(total);

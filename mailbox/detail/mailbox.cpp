@@ -4,15 +4,19 @@
 
 namespace myrmex::mailbox::detail {
 
-Mailbox::~Mailbox() {
-  while (Envelope* e = pop_system()) destroy(e);
-  drain_all();
-  Envelope* e = head_.next.load(std::memory_order_relaxed);
+void Mailbox::destroy_list(Envelope* e) {
   while (e) {
     Envelope* next = e->next.load(std::memory_order_relaxed);
     destroy(e);
     e = next;
   }
+}
+
+Mailbox::~Mailbox() {
+  destroy_list(system_head_);
+  destroy_list(system_in_.take().first);
+  destroy_list(head_.next.load(std::memory_order_relaxed));
+  destroy_list(user_in_.take().first);
 }
 
 void Mailbox::set_bound(std::size_t bound, Overflow policy) {
@@ -22,38 +26,37 @@ void Mailbox::set_bound(std::size_t bound, Overflow policy) {
   bounds_->policy = policy;
 }
 
-bool Mailbox::push_user(Envelope* e) {
-  if (!bounds_) {
-    pushed_.fetch_add(1, std::memory_order_relaxed);
-  } else {
+Mailbox::Pushed Mailbox::push_user(Envelope* e) {
+  if (bounds_) {
     // Reserve a place first, so concurrent senders cannot overshoot the bound together.
     // seq_cst: the load of taken_ must not pass the sender's store of has_blocked_ (see
     // add_blocked_sender()).
     std::uint64_t n = pushed_.fetch_add(1, std::memory_order_seq_cst) + 1;
     if (n - taken_.load(std::memory_order_seq_cst) > bounds_->bound) {
       pushed_.fetch_sub(1, std::memory_order_acq_rel);
-      return false;
+      return Pushed::full;
     }
   }
-  user_.push(e);
-  return true;
+  return user_in_.push(e) ? Pushed::wake : Pushed::queued;
 }
 
-void Mailbox::push_user_unbounded(Envelope* e) {
-  pushed_.fetch_add(1, std::memory_order_relaxed);
-  user_.push(e);
-}
-
-void Mailbox::push_system(Envelope* e) {
-  system_.push(e);
-  // release: a reader that sees the count also sees the pushed signal.
-  system_pending_.fetch_add(1, std::memory_order_release);
+Mailbox::Pushed Mailbox::push_user_unbounded(Envelope* e) {
+  if (bounds_) pushed_.fetch_add(1, std::memory_order_relaxed);
+  return user_in_.push(e) ? Pushed::wake : Pushed::queued;
 }
 
 std::size_t Mailbox::user_length() const {
   std::uint64_t taken = taken_.load(std::memory_order_acquire);
-  std::uint64_t pushed = pushed_.load(std::memory_order_acquire);
-  return pushed > taken ? static_cast<std::size_t>(pushed - taken) : 0;
+  std::uint64_t held = drained_.load(std::memory_order_acquire) - taken;  // in the private list
+  if (bounds_) {
+    std::uint64_t pushed = pushed_.load(std::memory_order_acquire);
+    return pushed > taken ? static_cast<std::size_t>(pushed - taken) : 0;
+  }
+  return static_cast<std::size_t>(held + user_in_.length());
+}
+
+std::size_t Mailbox::system_length() const {
+  return system_private_.load(std::memory_order_relaxed) + system_in_.length();
 }
 
 bool Mailbox::add_blocked_sender(std::uint64_t id) {
@@ -84,30 +87,27 @@ std::vector<std::uint64_t> Mailbox::take_blocked_senders(bool close) {
 }
 
 Envelope* Mailbox::pop_system() {
-  if (!has_system()) return nullptr;
-  Envelope* e = system_.pop();
-  if (e) system_pending_.fetch_sub(1, std::memory_order_relaxed);
+  std::uint32_t held = system_private_.load(std::memory_order_relaxed);
+  if (!system_head_) {
+    IncomingQueue::Batch batch = system_in_.take();
+    if (!batch.first) return nullptr;
+    system_head_ = batch.first;
+    held = static_cast<std::uint32_t>(batch.count);
+  }
+  Envelope* e = system_head_;
+  system_head_ = e->next.load(std::memory_order_relaxed);
+  system_private_.store(held - 1, std::memory_order_relaxed);
   return e;
 }
 
-bool Mailbox::drain(std::uint64_t limit) {
-  scheduler::detail::yield_point("mailbox.drain.batch");
-  // A batch at a time: under a steady stream, draining until empty would never end, and the owner would
-  // never reach a charge point.
-  for (std::uint64_t i = 0; i < limit; ++i) {
-    Envelope* e = user_.pop();
-    if (!e) return i > 0;
-    e->next.store(nullptr, std::memory_order_relaxed);
-    tail_->next.store(e, std::memory_order_relaxed);
-    tail_ = e;
-    ++drained_;
-  }
-  return limit > 0;
-}
-
-void Mailbox::drain_all() {
-  while (drain()) {
-  }
+bool Mailbox::drain() {
+  IncomingQueue::Batch batch = user_in_.take();
+  scheduler::detail::yield_point("mailbox.drain.taken");
+  if (!batch.first) return false;
+  tail_->next.store(batch.first, std::memory_order_relaxed);
+  tail_ = batch.last;
+  drained_.store(drained_.load(std::memory_order_relaxed) + batch.count, std::memory_order_release);
+  return true;
 }
 
 Envelope* Mailbox::next_after(Position pos) {
@@ -129,13 +129,9 @@ Envelope* Mailbox::take_after(Position pos) {
 }
 
 void Mailbox::mark(std::uint64_t key) {
-  // Everything that arrived before the reference was made must lie before the marker, so drain it; but
-  // only that much: what was pushed before now (pushed_ counts a message before it is linked), never
-  // what keeps arriving, or a steady stream of senders would keep us here forever. A push still half
-  // done stays behind the marker, which costs the reply scan one extra message.
-  const std::uint64_t arrived = pushed_.load(std::memory_order_acquire);
-  while (drained_ < arrived && drain(arrived - drained_)) {
-  }
+  // Everything that arrived before the reference was made must lie before the marker: one drain takes
+  // exactly that (what keeps arriving stays behind it).
+  drain();
   marker_ = tail_;
   marker_key_ = key;
 }

@@ -1,9 +1,10 @@
 // Mailbox: a process's two queues.
 //
-// Internal to myrmex. Senders push into lock-free MPSC queues: one for system signals (never bounded,
-// never dropped), one for user messages (optionally bounded). The owner moves user messages into a
-// private list where selective receive scans them in arrival order and unlinks the one it takes; the
-// others keep their order. A *marker* remembers the end of that list when a call's reference was made, so
+// Internal to myrmex. Senders push into lock-free incoming queues (incoming_queue.h, one CAS each): one for
+// system signals (never bounded, never dropped), one for user messages (optionally bounded). The owner
+// moves what arrived into private lists, where selective receive scans user messages in arrival order
+// and unlinks the one it takes; the others keep their order. The user queue also carries the owner's
+// wake-up (sleep()): a send to a busy process costs one atomic in all. A *marker* remembers the end of that list when a call's reference was made, so
 // the reply scan starts there (BEAM's receive marker): a call costs O(1) whatever the mailbox holds.
 #pragma once
 
@@ -14,7 +15,7 @@
 #include <mutex>
 #include <vector>
 
-#include "mailbox/detail/mpsc_queue.h"
+#include "mailbox/detail/incoming_queue.h"
 #include "mailbox/message.h"
 
 namespace myrmex::mailbox::detail {
@@ -27,18 +28,22 @@ class Mailbox {
   Mailbox& operator=(const Mailbox&) = delete;
 
   // ---- Any thread ----
-  // push_user() enqueues `e` unless the mailbox is bounded and full (then it returns false and `e` is
-  // still the caller's).
-  bool push_user(Envelope* e);
+  // Pushed says what a user push did; `wake`: the owner went to sleep waiting for a message, so the
+  // sender must wake it (SchedulerGroup::notify). A send to a busy owner needs no wake-up.
+  enum class Pushed { queued, wake, full };
+  // push_user() enqueues `e` unless the mailbox is bounded and full (then `full`, and `e` is still the
+  // caller's).
+  Pushed push_user(Envelope* e);
   // push_user_unbounded() enqueues `e` past any bound: a message the runtime owes the owner (an Exit, a
   // Down, a call's reply) is never refused or dropped.
-  void push_user_unbounded(Envelope* e);
-  // push_system() enqueues a system signal. Never refused.
-  void push_system(Envelope* e);
-  // has_system() is cheap enough for every charge point.
-  bool has_system() const { return system_pending_.load(std::memory_order_acquire) != 0; }
+  Pushed push_user_unbounded(Envelope* e);
+  // push_system() enqueues a system signal. Never refused. The caller always wakes the owner: a signal
+  // must reach a process parked for any reason.
+  void push_system(Envelope* e) { system_in_.push(e); }
+  // has_system() is for the owner, cheap enough for every charge point.
+  bool has_system() const { return system_head_ || !system_in_.empty(); }
   std::size_t user_length() const;
-  std::size_t system_length() const { return system_pending_.load(std::memory_order_relaxed); }
+  std::size_t system_length() const;
 
   // Bounded mailboxes. set_bound() is called before the process is published.
   void set_bound(std::size_t bound, Overflow policy);
@@ -50,6 +55,9 @@ class Mailbox {
 
   // ---- Owner only ----
   Envelope* pop_system();
+  // sleep() is called when the owner found no message it wants and is about to park for one: the next
+  // push wakes it. False when messages arrived meanwhile: look at them instead.
+  bool sleep() { return user_in_.sleep(); }
   // Position in the private list: the envelope *before* the next one to look at.
   using Position = Envelope*;
   Position start() { return &head_; }
@@ -70,11 +78,10 @@ class Mailbox {
   void clear_mark() { marker_ = nullptr; }
 
  private:
-  static constexpr int kDrainBatch = 256;
-  // drain() moves up to `limit` arrived messages to the private list; false if there were none.
-  bool drain(std::uint64_t limit = kDrainBatch);
-  // drain_all() moves everything that has arrived (the destructor: nothing arrives any more).
-  void drain_all();
+  // drain() moves every user message that has arrived to the private list; false if there were none.
+  // It takes only what is there when it looks, so a steady stream of senders cannot keep it going.
+  bool drain();
+  static void destroy_list(Envelope* e);
 
   // What only a bounded mailbox needs, kept out of line: most mailboxes are unbounded.
   struct Bounds {
@@ -85,22 +92,25 @@ class Mailbox {
     bool closed = false;                 // GUARDED_BY(blocked_mutex): the owner exited
   };
 
-  // Producers' side first, the owner's after; not padded apart (see MpscQueue).
-  MpscQueue user_;
-  MpscQueue system_;
-  // Producers count what they push (one RMW on the line they already own); the owner counts what it
-  // takes. The difference is the length, which a bounded mailbox checks before pushing.
+  // Producers' side first, the owner's after. Not padded apart: a node holds millions of mailboxes, and a
+  // cache line per side would triple them.
+  IncomingQueue user_in_;
+  IncomingQueue system_in_;
+  // Only a bounded mailbox counts what senders push (a reservation, so concurrent senders cannot overshoot
+  // the bound together); pushed_ - taken_ is then its length.
   std::atomic<std::uint64_t> pushed_{0};
-  std::atomic<std::uint32_t> system_pending_{0};
   std::atomic<bool> has_blocked_{false};
-  std::atomic<std::uint64_t> taken_{0};  // written by the owner only
+  // Written by the owner only (plain stores), read by others for the lengths.
+  std::atomic<std::uint64_t> taken_{0};    // user messages taken out of the private list
+  std::atomic<std::uint64_t> drained_{0};  // user messages moved to the private list
+  std::atomic<std::uint32_t> system_private_{0};  // signals in the private system list
 
-  // Owner-only private list: head_ is a sentinel, tail_ the last element.
+  // Owner-only private lists. head_ is a sentinel, tail_ the last element.
   Envelope head_;
   Envelope* tail_ = &head_;
   Envelope* marker_ = nullptr;
   std::uint64_t marker_key_ = 0;
-  std::uint64_t drained_ = 0;  // messages moved to the private list so far
+  Envelope* system_head_ = nullptr;  // signals taken from system_in_, oldest first
 
   std::unique_ptr<Bounds> bounds_;  // null: unbounded
 };

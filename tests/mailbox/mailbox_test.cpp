@@ -124,11 +124,11 @@ TEST_CASE("a bound of one under two schedulers never deadlocks sender and receiv
 }
 
 namespace {
-// Feeds a mailbox while its owner drains it: each batch the owner drains, more than a batch arrives.
+// Feeds a mailbox while its owner drains it: right after each take, 300 more arrive.
 myrmex::mailbox::detail::Mailbox* fed = nullptr;
 long feeds = 0;
 void feed_while_draining(const char* name) {
-  if (!fed || std::string_view(name) != "mailbox.drain.batch" || feeds >= 100000) return;
+  if (!fed || std::string_view(name) != "mailbox.drain.taken" || feeds >= 100000) return;
   for (int i = 0; i < 300; ++i, ++feeds) (void)fed->push_user(myrmex::mailbox::box(i));
 }
 }  // namespace
@@ -143,8 +143,8 @@ TEST_CASE("make_ref()'s mark drains only what arrived before it, however fast me
   mailbox.mark(1);
   myrmex::scheduler::detail::set_yield_hook(nullptr);
   fed = nullptr;
-  // Draining 1000 takes four batches, during which 1200 more arrive; a drain until empty would have
-  // chased the feed to its end (100000 messages).
+  // One take of the 1000, after which 300 more arrive; a drain until empty would have chased the feed
+  // to its end (100000 messages).
   CHECK(feeds < 2000);
   // The marker lies right after the 1000 that were there: the next message after it is the first fed.
   auto* first_fed = mailbox.next_after(mailbox.marked(1));

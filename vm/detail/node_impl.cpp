@@ -89,11 +89,14 @@ class Owned {
 SendResult NodeImpl::send(Process* sender, Pid to, mailbox::Envelope* e) {
   track_envelope(e);  // before anything can destroy it
   Owned message(e);
-  // delivered() pushes the message to `target` and wakes it; false when a bounded mailbox is full.
+  // delivered() pushes the message to `target` and wakes it if it sleeps; false when a bounded mailbox is
+  // full.
   const auto delivered = [&](Process& target) {
-    if (!target.mailbox.push_user(e)) return false;
+    using Pushed = mailbox::detail::Mailbox::Pushed;
+    Pushed pushed = target.mailbox.push_user(e);
+    if (pushed == Pushed::full) return false;
     message.handed_over();
-    group.notify(target);
+    if (pushed == Pushed::wake) group.notify(target);
     return true;
   };
   if (sender) {

@@ -165,7 +165,7 @@ mailbox::Envelope* Process::receive(const Matcher& matcher, int& which, std::int
       pos = e;
     }
     if (timeout_ms == 0 || (timeout_ms > 0 && timed_out.load(std::memory_order_acquire))) return nullptr;
-    if (may_park()) park();
+    if (may_park_for_message()) park();
   }
 }
 
@@ -197,7 +197,7 @@ bool Process::run_behaviour() {
     if (mailbox.has_system()) handle_signals();
     if (has_pending_swaps()) apply_code_swaps();  // between two messages, never inside one
     if (!mailbox.next_after(mailbox.start())) {
-      if (may_park()) return false;  // idle at top level: give the stack back
+      if (may_park_for_message()) return false;  // idle at top level: give the stack back
       continue;
     }
     charge(1);

@@ -62,14 +62,17 @@ class Process final : public scheduler::detail::Task {
   }
   // may_park() is called when the process found nothing to do. True: no notification came since it last
   // looked, so it may park (a notification racing with the park makes the park fail and requeues it).
-  // False: something was notified meanwhile; the flag is reset and the caller must look again. Looking
-  // again only then, not before every scan, spares senders and receiver an atomic RMW per message.
+  // False: something was notified meanwhile; the flag is reset and the caller must look again.
   bool may_park() {
     using scheduler::detail::TaskState;
     if (state.load(std::memory_order_acquire) == TaskState::running) return true;
     state.exchange(TaskState::running, std::memory_order_acq_rel);
     return false;
   }
+  // may_park_for_message() is may_park() for a process that waits for a user message: it first tells its
+  // mailbox that the next push must wake it (Mailbox::sleep()). Until then a send to it costs the sender
+  // one atomic, the push itself, and touches neither its state nor the scheduler.
+  bool may_park_for_message() { return mailbox.sleep() && may_park(); }
   mailbox::Envelope* receive(const Matcher& matcher, int& which, std::int64_t timeout_ms,
                              std::uint64_t marker);
   void sleep(std::int64_t ms);

@@ -300,15 +300,16 @@ bool send_reply(NodeImpl& node, Pid to, std::uint64_t ref, mailbox::Envelope* re
   {
     Held t(node, to);
     if (t) {
+      bool wake = false;
       {
         Guard g(t->signal_lock);
         Relations* r = relations_of(*t);
         if (r && r->call_ref.load(std::memory_order_relaxed) == ref) {
-          t->mailbox.push_user_unbounded(reply);
+          wake = t->mailbox.push_user_unbounded(reply) == mailbox::detail::Mailbox::Pushed::wake;
           queued = true;
         }
       }
-      if (queued) node.group.notify(*t);
+      if (wake) node.group.notify(*t);
     }
   }
   if (!queued) mailbox::destroy(reply);  // the caller gave up (OTP 24's alias semantics)
