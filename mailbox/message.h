@@ -6,8 +6,10 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <new>
 #include <string>
+#include <string_view>
 #include <typeinfo>
 #include <utility>
 
@@ -16,9 +18,16 @@ namespace myrmex::mailbox {
 // Envelope is the type-erased header of one message. Its `next` link belongs to whichever queue holds it.
 struct Envelope {
   std::atomic<Envelope*> next{nullptr};
-  const std::type_info* type = nullptr;
+  // The held type: its type_info's address in the low 48 bits, a hash of its name in the top 16
+  // (detail::type_word<T>()). A type test is one compare when it matches and, almost always, when it
+  // does not; only an equal hash with another address needs a look at the names.
+  std::uintptr_t type_word = 0;
   void (*destroy)(Envelope*) noexcept = nullptr;
+
+  const std::type_info& type() const { return *reinterpret_cast<const std::type_info*>(type_word & kAddress); }
+  static constexpr std::uintptr_t kAddress = (std::uintptr_t{1} << 48) - 1;
 };
+static_assert(sizeof(std::uintptr_t) == 8, "the type word packs a 48-bit address and a 16-bit hash");
 
 namespace detail {
 // Envelope memory comes from a per-thread small-object pool (over-aligned ones from operator new): a send
@@ -32,6 +41,27 @@ std::string demangle(const std::type_info& type);
 // neither lies in a code library (vm/code.h). Two versions of a behaviour may each define a type of the
 // same name with another layout: matching those by name would be undefined behaviour.
 bool same_type(const std::type_info& a, const std::type_info& b) noexcept;
+
+// name_hash<T>() is a 16-bit hash of T's name as the compiler spells it, fixed at compile time, so every
+// image (the program, a shared library, a code library) computes the same value for the same type.
+template <class T>
+consteval std::uintptr_t name_hash() {
+  std::uint32_t h = 2166136261u;  // FNV-1a
+  for (char c : std::string_view(__PRETTY_FUNCTION__)) h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
+  return (h ^ (h >> 16)) & 0xffff;
+}
+template <class T>
+std::uintptr_t type_word() {
+  return reinterpret_cast<std::uintptr_t>(&typeid(T)) | name_hash<T>() << 48;
+}
+// same_type_word() tells whether two type words name the same type: the same word, or the same hash and
+// same_type() (a type_info that two images hold).
+inline bool same_type_word(std::uintptr_t a, std::uintptr_t b) noexcept {
+  if (a == b) return true;
+  if ((a ^ b) >> 48) return false;
+  return same_type(*reinterpret_cast<const std::type_info*>(a & Envelope::kAddress),
+                   *reinterpret_cast<const std::type_info*>(b & Envelope::kAddress));
+}
 // set_foreign_type_check() installs the test "does this type_info lie in a code library" (vm/ does, when
 // it loads the first one). Any thread.
 void set_foreign_type_check(bool (*in_code_library)(const void* address) noexcept) noexcept;
@@ -42,7 +72,7 @@ template <class T>
 struct Boxed final : Envelope {
   template <class... Args>
   explicit Boxed(Args&&... args) : value(std::forward<Args>(args)...) {
-    type = &typeid(T);
+    type_word = detail::type_word<T>();
     destroy = [](Envelope* e) noexcept { delete static_cast<Boxed*>(e); };
   }
   T value;
@@ -62,8 +92,8 @@ Envelope* box(T&& value) {
 // unbox() is the T inside `e`, or nullptr if `e` holds another type.
 template <class T>
 T* unbox(Envelope* e) {
-  return e->type == &typeid(T) || detail::same_type(*e->type, typeid(T)) ? &static_cast<Boxed<T>*>(e)->value
-                                                                         : nullptr;
+  return detail::same_type_word(e->type_word, detail::type_word<T>()) ? &static_cast<Boxed<T>*>(e)->value
+                                                                       : nullptr;
 }
 
 inline void destroy(Envelope* e) noexcept {
@@ -93,16 +123,17 @@ class Message {
   // is<T>() tells whether the message holds a T.
   template <class T>
   bool is() const {
-    return e_ && (e_->type == &typeid(T) || detail::same_type(*e_->type, typeid(T)));
+    return e_ && detail::same_type_word(e_->type_word, detail::type_word<T>());
   }
   // get<T>() is the held T, or nullptr when it holds another type.
   template <class T>
   T* get() {
     return e_ ? unbox<T>(e_) : nullptr;
   }
-  const std::type_info& type() const { return *e_->type; }
+  const std::type_info& type() const { return e_->type(); }
+  std::uintptr_t type_word() const { return e_->type_word; }
   // type_name() is the held type's name, demangled ("Ping", "std::vector<int, std::allocator<int> >").
-  std::string type_name() const { return e_ ? detail::demangle(*e_->type) : std::string("(empty)"); }
+  std::string type_name() const { return e_ ? detail::demangle(e_->type()) : std::string("(empty)"); }
   explicit operator bool() const { return e_ != nullptr; }
   Envelope* release() { return std::exchange(e_, nullptr); }
 

@@ -71,8 +71,7 @@ bool Mailbox::add_blocked_sender(std::uint64_t id) {
   return true;
 }
 
-bool Mailbox::has_blocked_senders() const {
-  if (!bounds_) return false;  // unbounded: nobody ever blocks, and the hot path pays nothing
+bool Mailbox::bounded_has_blocked_senders() const {
   // seq_cst fence: orders take_after()'s store of taken_ before this load (see add_blocked_sender()).
   std::atomic_thread_fence(std::memory_order_seq_cst);
   return has_blocked_.load(std::memory_order_seq_cst);

@@ -68,7 +68,7 @@ class Mailbox {
   // has_blocked_senders() tells, after the owner took a message, whether senders wait for room; then
   // take_blocked_senders() hands them back to wake. With `close` (the owner exits) every later
   // add_blocked_sender() is refused.
-  bool has_blocked_senders() const;
+  bool has_blocked_senders() const { return bounds_ && bounded_has_blocked_senders(); }
   std::vector<std::uint64_t> take_blocked_senders(bool close = false);
 
   // The receive marker: mark() remembers the current end of the queue under `key`; marked(key) is the
@@ -82,6 +82,7 @@ class Mailbox {
   // It takes only what is there when it looks, so a steady stream of senders cannot keep it going.
   bool drain();
   static void destroy_list(Envelope* e);
+  bool bounded_has_blocked_senders() const;
 
   // What only a bounded mailbox needs, kept out of line: most mailboxes are unbounded.
   struct Bounds {

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <mutex>
 #include <new>
+#include <vector>
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define MYRMEX_POOL_BYPASS 1
@@ -63,22 +64,37 @@ struct FreeList {
   }
 };
 
-// Shared holds every class's spare objects and carves new ones from populated chunks.
+// Shared holds every class's spare objects, as whole batches, and carves new ones from populated chunks.
+// A batch moves in and out as one linked chain: the lock is held for a pointer, not for a walk over
+// objects that another core freed last (their cache lines would move under the lock).
 class Shared {
  public:
-  // refill() moves up to kBatch objects of class `c` into `into`.
+  // refill() gives `into` (empty) a batch of class `c`.
   void refill(std::size_t c, FreeList& into) {
-    std::lock_guard lock(mutex_);
-    FreeList& spare = spare_[c];
-    while (into.count < kBatch && spare.head) into.push(spare.pop());
+    {
+      std::lock_guard lock(mutex_);
+      if (!spare_[c].empty()) {
+        into = spare_[c].back();
+        spare_[c].pop_back();
+        return;
+      }
+    }
     const std::size_t size = (c + 1) * kGranule;
+    std::lock_guard lock(mutex_);
     while (into.count < kBatch) into.push(static_cast<FreeObject*>(carve(size)));
   }
 
-  // spill() takes `n` objects from `from`.
+  // spill() takes the first `n` objects of `from` (it holds at least n) as one batch.
   void spill(std::size_t c, FreeList& from, std::uint32_t n) {
+    if (n == 0) return;
+    FreeList batch{from.head, n};
+    FreeObject* last = from.head;
+    for (std::uint32_t i = 1; i < n; ++i) last = last->next;  // this thread's own, recently freed
+    from.head = last->next;
+    from.count -= n;
+    last->next = nullptr;
     std::lock_guard lock(mutex_);
-    while (n-- && from.head) spare_[c].push(from.pop());
+    spare_[c].push_back(batch);
   }
 
  private:
@@ -103,9 +119,9 @@ class Shared {
   }
 
   std::mutex mutex_;
-  std::array<FreeList, kClasses> spare_{};  // GUARDED_BY(mutex_)
-  char* next_ = nullptr;                    // GUARDED_BY(mutex_): the current chunk's unused part
-  std::size_t left_ = 0;                    // GUARDED_BY(mutex_)
+  std::array<std::vector<FreeList>, kClasses> spare_{};  // GUARDED_BY(mutex_): chains, one per batch
+  char* next_ = nullptr;                                 // GUARDED_BY(mutex_): the current chunk's unused part
+  std::size_t left_ = 0;                                 // GUARDED_BY(mutex_)
 };
 
 Shared& shared() {

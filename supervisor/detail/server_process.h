@@ -113,31 +113,31 @@ class ServerProcess final : public ServerBase {
   }
 
   void handle(Message& m) override {
-    const std::type_info* type = &m.type();
+    const std::uintptr_t type = m.type_word();
     const auto& entries = table();
     for (const Entry& e : entries)
       if (e.type == type) return e.handle(*this, m);
     if (handle_system(m)) return;
     // A type_info a shared library duplicated: same type, another address (never across a code library:
-    // mailbox::detail::same_type()).
+    // mailbox::detail::same_type()). The name hash in the type word rules out the others at once.
     for (const Entry& e : entries)
-      if (mailbox::detail::same_type(*e.type, *type)) return e.handle(*this, m);
+      if (mailbox::detail::same_type_word(e.type, type)) return e.handle(*this, m);
     handle_info(m);
   }
 
  private:
   using Handler = void (*)(ServerProcess&, Message&);
   struct Entry {
-    const std::type_info* type;
+    std::uintptr_t type;  // mailbox::detail::type_word()
     Handler handle;
   };
 
   template <class... Calls, class... Casts>
   static auto make_table(Messages<Calls...>, Messages<Casts...>) {
     return std::array<Entry, sizeof...(Calls) + sizeof...(Casts)>{
-        Entry{&typeid(typename request_message<Calls>::type),
+        Entry{mailbox::detail::type_word<typename request_message<Calls>::type>(),
               &on_call<typename request_message<Calls>::type>}...,
-        Entry{&typeid(Cast<Casts>), &on_cast<Casts>}...};
+        Entry{mailbox::detail::type_word<Cast<Casts>>(), &on_cast<Casts>}...};
   }
   static const auto& table() {
     static const auto entries = make_table(calls_of<S>(), casts_of<S>());

@@ -85,7 +85,7 @@ bool in_code_library(const void* address) noexcept {
 template <int Slot>
 void tracked_destroy(mailbox::Envelope* e) noexcept {
   CodeLibrary& library = *slots[Slot].load(std::memory_order_acquire);  // the envelope holds it open
-  library.original(e->type)(e);
+  library.original(&e->type())(e);
   release(library);
 }
 
@@ -203,10 +203,10 @@ void track_library_envelope(mailbox::Envelope* e) noexcept {
   for (Destroy t : trampolines)
     if (e->destroy == t) return;  // tracked already (a forwarded message)
   CodeLibrary* library = library_containing(reinterpret_cast<const void*>(e->destroy));
-  if (!library) library = library_containing(e->type);
+  if (!library) library = library_containing(&e->type());
   if (!library) return;
   retain(*library);
-  if (library->remember(e->type, e->destroy)) {
+  if (library->remember(&e->type(), e->destroy)) {
     e->destroy = trampolines[library->slot];
   } else {
     std::fprintf(stderr, "myrmex: %s: cannot track a message type it boxed; it stays loaded\n",

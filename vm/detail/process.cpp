@@ -119,10 +119,6 @@ void Process::handle_signals() {
   }
 }
 
-void Process::took_message() {
-  if (mailbox.has_blocked_senders()) wake_senders(mailbox.take_blocked_senders());
-}
-
 void Process::wake_senders(const std::vector<std::uint64_t>& ids) {
   for (std::uint64_t id : ids) {
     if (Process* sender = node.table.acquire(Pid{id})) {

@@ -77,7 +77,10 @@ class Process final : public scheduler::detail::Task {
                              std::uint64_t marker);
   void sleep(std::int64_t ms);
   // took_message() wakes senders blocked on this (bounded) mailbox.
-  void took_message();
+  void took_message() {
+    if (mailbox.has_blocked_senders()) [[unlikely]]
+      wake_senders(mailbox.take_blocked_senders());
+  }
 
   NodeImpl& node;
   const Pid pid;
