@@ -12,10 +12,11 @@ import (
 
 // fanInMailbox is the buffer of the receiver's channel: 1024. An actor's mailbox is unbounded and its
 // senders never wait; a channel is bounded, and a full one parks the sender until the receiver makes
-// room. 1024 is a size a Go user would pick for a busy inbox: big enough that the senders run ahead
-// of the receiver and a blocked sender is woken with a batch of free slots, not one (with a buffer of
-// 1, every send is nearly a hand-off), and still 8 KiB. A buffer of k·m, room for every message as an
-// unbounded mailbox has, is not what a Go program would do.
+// room. 1024 is a size a Go user would pick for a busy inbox: big enough that the senders run ahead of
+// the receiver instead of handing off one message at a time, and still only 8 KiB. A buffer of k·m (room
+// for every message, as an unbounded mailbox has) is not what a Go program would do. On the 2-core test
+// VM, busy, with k=4 m=200k and k=64 m=20k: a buffer of 1 gave about a third of the rate of 1024; 64,
+// 1024 and 16384 were within the noise (about ±50 %) of each other.
 const fanInMailbox = 1024
 
 // sender waits for start to close, then sends m numbers to the receiver.
