@@ -3,8 +3,9 @@
 //
 //   bench-report [results.jsonl ...]        (no file: reads stdin)
 //
-// Input: one figure per line, exactly as myrmex-bench and myrmex_bench.erl print it (../shared/BENCH.md),
-// keys in this order, no spaces, impl "myrmex", "erlang" or "limit":
+// Input: one figure per line, exactly as myrmex-bench, myrmex_bench.erl and myrmex-bench-go (bench/go,
+// W2–W4) print it (../shared/BENCH.md), keys in this order, no spaces, impl "myrmex", "erlang", "go" or
+// "limit":
 //   {"impl":..,"item":"W3.pingpong","params":{"schedulers":2},"median":..,"min":..,"max":..,"n":3,"unit":..}
 // optionally followed by more "key":number fields before the closing brace (W8's first100_median and
 // last1000_median, terms' mib_per_s); merged lines take the median of each.
@@ -18,10 +19,11 @@
 //      this is exactly the median/min/max over those processes; when lines with n > 1 are merged, the
 //      median is a median of medians.
 //   2. A blank line, then a Markdown table with one row per (item, params) that has a Myrmex figure: ours,
-//      Erlang's, the ratio (> 1 always means Myrmex is better), the limit beside it, the target and whether
-//      it is met ("—" when a figure the check needs is missing).
-//   3. A table of the bare limits, a line for the stack-strategy figures (mem.*) and one for Erlang figures
-//      without a Myrmex one, if there are any.
+//      Erlang's, the ratio (> 1 always means Myrmex is better), Go's and its ratio likewise (blank when Go
+//      has no figure: it runs W2–W4 only), the limit beside it, the target and whether it is met ("—" when
+//      a figure the check needs is missing).
+//   3. A table of the bare limits, a line for the stack-strategy figures (mem.*) and one each for Erlang and
+//      Go figures without a Myrmex one, if there are any.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -244,6 +246,7 @@ class Results {
   }
 
   const Figure* erlang_of(const Figure& mine) const { return find("erlang", mine.item, mine.params); }
+  const Figure* go_of(const Figure& mine) const { return find("go", mine.item, mine.params); }
 
   // sibling is our figure for the same item with one parameter changed, e.g. W5.call with "case":"empty".
   const Figure* sibling(const Figure& mine, const std::string& key, const std::string& value) const {
@@ -345,13 +348,13 @@ std::string extra_unit(const Figure& f, const std::string& key) {
   return key == "mib_per_s" ? "MiB/s" : f.unit;
 }
 
-// ratio_of is > 1 when Myrmex is better: Erlang/Myrmex for times, sizes and CPU, Myrmex/Erlang for msg/s,
-// calls/s, swaps/s and MiB/s.
-std::optional<double> ratio_of(const Figure& mine, const Figure* erlang) {
-  if (!erlang || better_of(mine) == Better::neither) return std::nullopt;
+// ratio_of is > 1 when Myrmex is better than `other` (Erlang's or Go's figure): other/Myrmex for times,
+// sizes and CPU, Myrmex/other for msg/s, calls/s, swaps/s and MiB/s.
+std::optional<double> ratio_of(const Figure& mine, const Figure* other) {
+  if (!other || better_of(mine) == Better::neither) return std::nullopt;
   bool higher = better_of(mine) == Better::higher;
-  double good = higher ? mine.median : erlang->median;
-  double bad = higher ? erlang->median : mine.median;
+  double good = higher ? mine.median : other->median;
+  double bad = higher ? other->median : mine.median;
   if (bad <= 0) return good > 0 ? std::optional<double>(INFINITY) : std::nullopt;
   return good / bad;
 }
@@ -509,27 +512,34 @@ std::string limit_cell(const Results& r, const Figure& mine) {
 }
 
 void print_workloads(const Results& r) {
-  std::printf("| workload | params | Myrmex | Erlang | Erlang/Myrmex | limit | target | met |\n");
-  std::printf("|---|---|--:|--:|--:|---|---|---|\n");
+  std::printf(
+      "| workload | params | Myrmex | Erlang | Erlang/Myrmex | Go | Go/Myrmex | limit | target | met |\n");
+  std::printf("|---|---|--:|--:|--:|--:|--:|---|---|---|\n");
   for (const Figure& mine : r.all()) {
     if (mine.impl != "myrmex" || mine.item.rfind("mem.", 0) == 0) continue;
     const Figure* erlang = r.erlang_of(mine);
     std::optional<double> ratio = ratio_of(mine, erlang);
+    // Go runs W2–W4 only: its cells are blank elsewhere ("—" only for a missing ratio beside a figure).
+    const Figure* go = r.go_of(mine);
+    std::optional<double> go_ratio = ratio_of(mine, go);
     const Target* target = target_of(mine);
     std::string met;
     if (target) {
       Verdict verdict = target->check(r, mine);
       met = !verdict ? "—" : *verdict ? "yes" : "no";
     }
-    std::printf("| %s | %s | %s | %s | %s | %s | %s | %s |\n", mine.item.c_str(), format_params(mine).c_str(),
-                format_value(mine.median, mine.unit).c_str(),
+    std::printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", mine.item.c_str(),
+                format_params(mine).c_str(), format_value(mine.median, mine.unit).c_str(),
                 erlang ? format_value(erlang->median, erlang->unit).c_str() : "—",
-                ratio ? format_ratio(*ratio).c_str() : "—", limit_cell(r, mine).c_str(),
+                ratio ? format_ratio(*ratio).c_str() : "—",
+                go ? format_value(go->median, go->unit).c_str() : "",
+                go ? (go_ratio ? format_ratio(*go_ratio).c_str() : "—") : "", limit_cell(r, mine).c_str(),
                 target ? target->text : "", met.c_str());
   }
   std::printf(
       "\nMedians. Ratio > 1 means Myrmex is better: Erlang/Myrmex for times, sizes and CPU,\n"
-      "Myrmex/Erlang for msg/s, calls/s, swaps/s and MiB/s, none for the spinner's CPU share.\n");
+      "Myrmex/Erlang for msg/s, calls/s, swaps/s and MiB/s, none for the spinner's CPU share; Go/Myrmex\n"
+      "likewise (Go: goroutines with a buffered channel each as mailbox, bench/go; W2–W4 only).\n");
   bool swaps = false;
   for (const Figure& f : r.all()) swaps = swaps || f.item.rfind("swap.", 0) == 0;
   if (swaps)
@@ -589,14 +599,16 @@ void print_extra(const Results& r) {
   }
 }
 
-// print_unpaired names Erlang figures that have no Myrmex figure beside them (say, our side failed).
+// print_unpaired names Erlang and Go figures that have no Myrmex figure beside them (say, our side failed).
 void print_unpaired(const Results& r) {
-  std::string line;
-  for (const Figure& f : r.all())
-    if (f.impl == "erlang" && !r.find("myrmex", f.item, f.params))
-      line += (line.empty() ? "" : "; ") + f.item + " (" + format_params(f) +
-              "): " + format_value(f.median, f.unit);
-  if (!line.empty()) std::printf("\nErlang only, no Myrmex figure beside it: %s.\n", line.c_str());
+  for (const auto& [impl, name] : {std::pair{"erlang", "Erlang"}, std::pair{"go", "Go"}}) {
+    std::string line;
+    for (const Figure& f : r.all())
+      if (f.impl == impl && !r.find("myrmex", f.item, f.params))
+        line += (line.empty() ? "" : "; ") + f.item + " (" + format_params(f) +
+                "): " + format_value(f.median, f.unit);
+    if (!line.empty()) std::printf("\n%s only, no Myrmex figure beside it: %s.\n", name, line.c_str());
+  }
 }
 
 }  // namespace

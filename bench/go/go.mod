@@ -1,0 +1,3 @@
+module myrmex/bench/go
+
+go 1.19
