@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "bench/programs/programs.h"
 #include "bench/workloads.h"
 
 namespace {
@@ -38,6 +39,14 @@ constexpr Entry kWorkloads[] = {
     {"limit_mpsc", myrmex::bench::limit_mpsc, "reps: bare MPSC push+pop"},
     {"registry_whereis", myrmex::bench::registry_whereis,
      "names lookups schedulers reps: whereis from every scheduler vs lock-based maps"},
+    {"savina_banking", myrmex::bench::savina_banking,
+     "accounts transactions schedulers reps: Savina bank transfers, source calls destination"},
+    {"savina_bndbuffer", myrmex::bench::savina_bndbuffer,
+     "buffer producers consumers items produce_cost consume_cost schedulers reps: Savina bounded buffer"},
+    {"savina_concdict", myrmex::bench::savina_concdict,
+     "workers messages write_percent schedulers reps: Savina concurrent dictionary server"},
+    {"savina_logmap", myrmex::bench::savina_logmap,
+     "terms series schedulers reps: Savina logistic map, series workers call rate computers"},
 };
 
 void usage() {

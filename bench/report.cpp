@@ -22,7 +22,9 @@
 //      Erlang's, the ratio (> 1 always means Myrmex is better), Go's and its ratio likewise (blank when Go
 //      has no figure: it runs W2–W4 only), the limit beside it, the target and whether it is met ("—" when
 //      a figure the check needs is missing).
-//   3. A table of the bare limits, a line for the stack-strategy figures (mem.*) and one each for Erlang and
+//   3. W10's table, if there are Savina programs (items savina_*, also in the table above): each program's
+//      ms beside Erlang's, the ratio, and the geometric mean of the ratios.
+//   4. A table of the bare limits, a line for the stack-strategy figures (mem.*) and one each for Erlang and
 //      Go figures without a Myrmex one, if there are any.
 #include <algorithm>
 #include <cmath>
@@ -549,6 +551,35 @@ void print_workloads(const Results& r) {
         "Erlang goes through the servers one at a time, phase by phase, as release_handler does.\n");
 }
 
+// print_savina is W10's table: the Savina programs (bench/programs/), Myrmex beside Erlang, and the
+// geometric mean of the ratios that both sides have.
+void print_savina(const Results& r) {
+  std::vector<double> ratios;
+  bool header = false;
+  for (const Figure& mine : r.all()) {
+    if (mine.impl != "myrmex" || mine.item.rfind("savina_", 0) != 0) continue;
+    if (!header) {
+      std::printf(
+          "\nW10: Savina programs\n\n| program | params | Myrmex | Erlang | Erlang/Myrmex |\n"
+          "|---|---|--:|--:|--:|\n");
+      header = true;
+    }
+    const Figure* erlang = r.erlang_of(mine);
+    std::optional<double> ratio = ratio_of(mine, erlang);
+    if (ratio && std::isfinite(*ratio) && *ratio > 0) ratios.push_back(*ratio);
+    std::printf("| %s | %s | %s | %s | %s |\n", mine.item.substr(7).c_str(), format_params(mine).c_str(),
+                format_value(mine.median, mine.unit).c_str(),
+                erlang ? format_value(erlang->median, erlang->unit).c_str() : "—",
+                ratio ? format_ratio(*ratio).c_str() : "—");
+  }
+  if (!header) return;
+  double logs = 0;
+  for (double ratio : ratios) logs += std::log(ratio);
+  std::printf(
+      "| geometric mean | | | | %s |\n",
+      ratios.empty() ? "—" : format_ratio(std::exp(logs / static_cast<double>(ratios.size()))).c_str());
+}
+
 void print_limits(const Results& r) {
   bool header = false;
   for (const Figure& f : r.all()) {
@@ -634,6 +665,7 @@ int main(int argc, char** argv) {
   for (const Figure& f : results.all()) std::printf("%s\n", to_json(f).c_str());
   std::printf("\n");
   print_workloads(results);
+  print_savina(results);
   print_extra(results);
   print_limits(results);
   print_memory(results);

@@ -1,10 +1,11 @@
 %% Erlang/OTP side of the Myrmex benchmark suite: workloads W1-W6, W8 and W9 of ../shared/BENCH.md (from the
-%% repository root), an idle check and the term codec (terms). Each figure is one JSON line on stdout, in the same format and with
-%% the same params text as the C++ side, so bench/run can pair them.
+%% repository root), an idle check, the term codec (terms), hot swap and the Savina programs
+%% (bench/programs/). Each figure is one JSON line on stdout, in the same format and with the same params
+%% text as the C++ side, so bench/run can pair them.
 %%
 %% Build and run (S = scheduler count; pass the same value as schedulers=):
 %%
-%%   erlc -o OUTDIR bench/erlang/myrmex_bench.erl
+%%   erlc -o OUTDIR bench/erlang/myrmex_bench.erl bench/programs/*.erl
 %%   erl -noshell +S S:S +P 20000000 -pa OUTDIR -run myrmex_bench main <workload> key=value ...
 %%
 %% Workloads and their arguments (defaults in brackets; schedulers defaults to schedulers_online):
@@ -24,6 +25,15 @@
 %%   swap_all n=[100000] schedulers= reps=[3]         swap n idle gen_servers of one module
 %%   swap_calls clients=[2] ms=[1000] schedulers= reps=[3]
 %%                                                    calls/s and latency while the server is swapped
+%%   savina_<name> <its keys> schedulers= reps=[3]    a Savina program, bench/programs/savina_<name>.erl
+%%
+%% A Savina program is a module savina_<name> (compiled into OUTDIR with bench/programs/*.erl) that
+%% exports spec/0, the list of its {"key", Default} in params order: its size keys, then
+%% {"schedulers", default}, then {"reps", 3}; and once/1, which takes the values of every key of spec/0,
+%% in spec order (schedulers and reps included; a program ignores them), runs the program once, verifies
+%% its result (erlang:error on a wrong one) and returns ok. Each run is timed whole, verification
+%% included, in a fresh process that the program's processes link to; the figure is item savina_<name>,
+%% params = the spec's keys but reps, unit ms, as the C++ side prints it (bench/programs/common.h).
 %%
 %% Timed workloads run one untimed warm-up, then reps timed repetitions; median/min/max are over those.
 %% W5 server_100k scans 100k queued messages on every call (10k calls = 1e9 skipped messages): about
@@ -53,7 +63,8 @@
         "  terms reps=3~n"
         "  swap_one swaps=2000 schedulers=S reps=3~n"
         "  swap_all n=100000 schedulers=S reps=3~n"
-        "  swap_calls clients=2 ms=1000 schedulers=S reps=3~n").
+        "  swap_calls clients=2 ms=1000 schedulers=S reps=3~n"
+        "  savina_<name> <its keys> schedulers=S reps=3   (bench/programs/savina_<name>.erl)~n").
 
 %% Messages put into a mailbox to stay there unread (W5).
 -define(JUNK, 100000).
@@ -64,6 +75,12 @@
 main() ->
     usage().
 
+main(["savina_" ++ _ = Workload | Words]) ->
+    Module = list_to_atom(Workload),
+    case code:ensure_loaded(Module) of
+        {module, Module} -> run(Workload, parse(Module:spec(), Words));
+        _ -> usage()
+    end;
 main([Workload | Words]) ->
     case spec(Workload) of
         undefined -> usage();
@@ -134,6 +151,7 @@ run(Workload, Values) ->
             halt(1)
     end.
 
+workload("savina_" ++ _ = Program, Values) -> savina(list_to_atom(Program), Values);
 workload("w1", [N, S]) -> w1(N, S);
 workload("w2", [N, M, S, Reps]) -> w2(N, M, S, Reps);
 workload("w3", [RoundTrips, S, Reps]) -> w3(RoundTrips, S, Reps);
@@ -763,6 +781,32 @@ encode_n(Term, N, _) -> encode_n(Term, N - 1, term_to_binary(Term)).
 
 decode_n(_Bytes, 0, Last) -> Last;
 decode_n(Bytes, N, _) -> decode_n(Bytes, N - 1, binary_to_term(Bytes)).
+
+%%% Savina programs (bench/programs/savina_*.erl; see the header)
+
+%% savina/2 times a warm-up and Reps runs of Module:once(Values) and prints the program's figure.
+savina(Module, Values) ->
+    Given = lists:zip([Key || {Key, _} <- Module:spec()], Values),
+    {_, Reps} = lists:keyfind("reps", 1, Given),
+    Samples = repeat(Reps, fun() ->
+                                   T0 = now_ns(),
+                                   savina_once(Module, Values),
+                                   (now_ns() - T0) / 1.0e6
+                           end),
+    figure(atom_to_list(Module), [KV || {Key, _} = KV <- Given, Key =/= "reps"], "ms", Samples).
+
+%% savina_once/2 runs Module:once(Values) in a fresh process; a wrong result or a crash there (of it or
+%% of a process linked to it) is an error here.
+savina_once(Module, Values) ->
+    Home = self(),
+    {Pid, Ref} = spawn_monitor(fun() -> Home ! {savina_done, self(), Module:once(Values)} end),
+    receive
+        {savina_done, Pid, ok} ->
+            erlang:demonitor(Ref, [flush]),
+            ok;
+        {'DOWN', Ref, process, Pid, Reason} ->
+            erlang:error({Module, Reason})
+    end.
 
 %%% Measuring
 
