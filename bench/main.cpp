@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "bench/programs/programs.h"
 #include "bench/workloads.h"
 
 namespace {
@@ -38,6 +39,14 @@ constexpr Entry kWorkloads[] = {
     {"limit_mpsc", myrmex::bench::limit_mpsc, "reps: bare MPSC push+pop"},
     {"registry_whereis", myrmex::bench::registry_whereis,
      "names lookups schedulers reps: whereis from every scheduler vs lock-based maps"},
+    {"savina_philosophers", myrmex::bench::savina_philosophers,
+     "n m schedulers reps: Savina's dining philosophers, an arbitrator gen_server"},
+    {"savina_sieve", myrmex::bench::savina_sieve,
+     "n m schedulers reps: Savina's prime sieve, a pipeline of filters"},
+    {"savina_radixsort", myrmex::bench::savina_radixsort,
+     "n max seed schedulers reps: Savina's radix sort, a pipeline of one stage per bit"},
+    {"savina_nqueenk", myrmex::bench::savina_nqueenk,
+     "n k threshold workers schedulers reps: Savina's first k solutions of n-queens"},
 };
 
 void usage() {
