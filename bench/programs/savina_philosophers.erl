@@ -8,8 +8,8 @@
 %% Verified: every philosopher ate M times, by its own count and by the arbitrator's, and no two
 %% neighbours ate at once. For the last, outside the actor model, a philosopher raises a flag (atomics)
 %% while it eats and looks at its neighbours' flags just after raising its own and just before lowering
-%% it; a meal is one erlang:yield() long, so that a broken arbitrator is caught even on one scheduler
-%% (Savina's meal takes no time at all).
+%% it (so two overlapping meals cannot both miss each other). As in Savina a meal takes no time, so only
+%% philosophers on different schedulers can overlap: with one scheduler this check cannot fail.
 %%
 %% once/1 takes the values of spec/0 in order, runs the program once and returns ok, or fails with
 %% erlang:error/1 on a wrong result:
@@ -66,7 +66,7 @@ dine(S = #seat{arbitrator = Arbitrator, seat = Seat}, Rounds, Meals, Retries, Cl
 eat(S = #seat{seat = Seat, flags = Flags}) ->
     atomics:put(Flags, Seat + 1, 1),
     Before = neighbour_eating(S),
-    erlang:yield(),  % the meal: others run meanwhile
+    %% The meal takes no time, as in Savina.
     After = neighbour_eating(S),
     atomics:put(Flags, Seat + 1, 0),
     Before orelse After.
