@@ -22,7 +22,8 @@
 -export([init/1, handle_call/3, handle_cast/2]).
 
 %% What a philosopher knows: its arbitrator, its seat (0-based), the table's size and the flags.
--record(seat, {arbitrator :: pid(), seat :: non_neg_integer(), n :: pos_integer(), flags :: atomics:atomics_ref()}).
+-record(seat, {arbitrator :: pid(), seat :: non_neg_integer(), n :: pos_integer(),
+               flags :: atomics:atomics_ref()}).
 %% The arbitrator's state: fork I+1 lies left of seat I, fork (I+1) rem N + 1 right of it.
 -record(forks, {in_use :: tuple(), meals :: tuple()}).
 
