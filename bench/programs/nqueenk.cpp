@@ -79,7 +79,7 @@ struct Worker {
   int threshold;
 
   void handle_cast(Work& w) {
-    if (w.board.depth >= threshold) {
+    if (w.board.depth >= threshold || w.board.depth == n) {
       search(w.board);
     } else {
       for (int r = 0; r < n; ++r)

@@ -94,7 +94,9 @@ void radixsort(long n, long max, long seed) {
   Pid next =
       must(gen_server::start_link(Sink{static_cast<std::size_t>(n), {}, {}}), kName, "starting the sink");
   const Pid sink = next;
-  for (long bit = max / 2; bit > 0; bit /= 2)  // the highest bit's stage first, each feeding the previous
+  long top = 1;  // the highest power of two below max: Savina's max/2 when max is a power of two
+  while (top <= (max - 1) / 2) top *= 2;
+  for (long bit = top; bit > 0; bit /= 2)  // the highest bit's stage first, each feeding the one before
     next = must(gen_server::start_link(Stage(n, bit, next)), kName, "starting a stage");
   std::vector<long> input;
   input.reserve(n);

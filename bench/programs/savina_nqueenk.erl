@@ -91,8 +91,8 @@ handle_cast(done, M = #master{workers = Workers, asker = Asker, solutions = Solu
     [ok = gen_server:stop(W) || W <- tuple_to_list(Workers)],
     gen_server:reply(Asker, Solutions),
     {stop, normal, M};
-handle_cast({work, Board, Depth}, W = #worker{master = Master, threshold = Threshold})
-  when Depth >= Threshold ->
+handle_cast({work, Board, Depth}, W = #worker{master = Master, n = N, threshold = Threshold})
+  when Depth >= Threshold; Depth =:= N ->
     search(Board, Depth, W),
     gen_server:cast(Master, done),
     {noreply, W};

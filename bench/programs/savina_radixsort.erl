@@ -32,12 +32,16 @@ spec() -> [{"n", 100000}, {"max", 1 bsl 60}, {"seed", 2048}, {"schedulers", defa
 
 once([N, Max, Seed | _]) ->
     {ok, Sink} = gen_server:start_link(?MODULE, {sink, N}, []),
-    First = stages(Max div 2, N, Sink),
+    First = stages(top_bit(1, Max), N, Sink),
     Input = feed(First, N, Seed, Max, []),
     Output = gen_server:call(Sink, received, ?PATIENCE),
     sorted(Output) orelse erlang:error(output_not_sorted),
     Output =:= lists:sort(Input) orelse erlang:error(output_not_a_permutation_of_input),
     ok.
+
+%% top_bit/2 is the highest power of two below Max (Savina's Max div 2 for a power of two).
+top_bit(Bit, Max) when Bit * 2 < Max -> top_bit(Bit * 2, Max);
+top_bit(Bit, _Max) -> Bit.
 
 %% stages/3 starts the stages from the highest bit down, each feeding the one before, and returns the
 %% lowest bit's.
