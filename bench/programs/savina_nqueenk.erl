@@ -55,7 +55,8 @@ fits(_, [], _) ->
 
 %% valid/2 checks a full board queen pair by queen pair, apart from the search's fits/2.
 valid(Board, N) ->
-    length(Board) =:= N andalso lists:all(fun(R) -> R >= 0 andalso R < N end, Board) andalso no_attacks(Board).
+    length(Board) =:= N andalso lists:all(fun(R) -> R >= 0 andalso R < N end, Board)
+        andalso no_attacks(Board).
 
 no_attacks([]) ->
     true;

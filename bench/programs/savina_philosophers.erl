@@ -1,9 +1,8 @@
 %% Savina's dining philosophers (Imam & Sarkar, AGERE 2014: "philosopher"), the twin of
 %% bench/programs/philosophers.cpp. N philosophers sit at a round table with a fork between each two; an
 %% arbitrator, a gen_server, owns the forks. A hungry philosopher asks it for both its forks (a call: eat
-%% or denied); when either is in use the answer is denied and it asks again at once (Savina counts those
-%% retries). After its meal it gives both back (a cast). Each eats M times. Savina's sizes: N=20
-%% philosophers, M=10,000 rounds.
+%% or denied); when either is in use the answer is denied and it asks again at once. After its meal it
+%% gives both back (a cast). Each eats M times. Savina's sizes: N=20 philosophers, M=10,000 rounds.
 %%
 %% Verified: every philosopher ate M times, by its own count and by the arbitrator's, and no two
 %% neighbours ate at once. For the last, outside the actor model, a philosopher raises a flag (atomics)
@@ -38,7 +37,7 @@ once([N, M | _]) ->
                     philosopher(#seat{arbitrator = Arbitrator, seat = Seat, n = N, flags = Flags}, M, Program)
                 end)
      || Seat <- Seats],
-    Reports = [receive {full, Seat, Meals, _Retries, Clash} -> {Seat, Meals, Clash} end || Seat <- Seats],
+    Reports = [receive {full, Seat, Meals, Clash} -> {Seat, Meals, Clash} end || Seat <- Seats],
     Granted = tuple_to_list(gen_server:call(Arbitrator, meals)),
     ok = gen_server:stop(Arbitrator),
     [erlang:error({wrong_meals, Seat, Meals, Arb, M})
@@ -49,18 +48,18 @@ once([N, M | _]) ->
 %%% A philosopher
 
 philosopher(Seat, Rounds, Program) ->
-    dine(Seat, Rounds, 0, 0, false, Program).
+    dine(Seat, Rounds, 0, false, Program).
 
-dine(#seat{seat = Seat}, Rounds, Rounds, Retries, Clash, Program) ->
-    Program ! {full, Seat, Rounds, Retries, Clash};
-dine(S = #seat{arbitrator = Arbitrator, seat = Seat}, Rounds, Meals, Retries, Clash, Program) ->
+dine(#seat{seat = Seat}, Rounds, Rounds, Clash, Program) ->
+    Program ! {full, Seat, Rounds, Clash};
+dine(S = #seat{arbitrator = Arbitrator, seat = Seat}, Rounds, Meals, Clash, Program) ->
     case gen_server:call(Arbitrator, {hungry, Seat}) of
         denied ->
-            dine(S, Rounds, Meals, Retries + 1, Clash, Program);
+            dine(S, Rounds, Meals, Clash, Program);
         eat ->
             Clashed = eat(S),
             gen_server:cast(Arbitrator, {done, Seat}),
-            dine(S, Rounds, Meals + 1, Retries, Clash orelse Clashed, Program)
+            dine(S, Rounds, Meals + 1, Clash orelse Clashed, Program)
     end.
 
 %% eat/1 is true if a neighbour was eating too.
