@@ -1,5 +1,5 @@
 %% Savina's radix sort (Imam & Sarkar, AGERE 2014: "radixsort"), the twin of bench/programs/radixsort.cpp:
-%% N values go through a pipeline of sort stages, gen_servers, one per bit of the values below MAX, lowest
+%% N values go through a pipeline of sort stages, gen_servers, one per bit a value below MAX may have, lowest
 %% bit first, into a sink. A stage passes a value whose bit is 0 on at once and holds one whose bit is 1
 %% until it has seen all N; then it sends the held ones on, in arrival order, and ends. Each stage is a
 %% stable partition, so the sink receives the values sorted. The values come from Savina's generator:
