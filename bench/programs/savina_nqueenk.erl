@@ -30,7 +30,8 @@
 %% A board is the list of its queens' rows, the last column's first.
 -record(master, {n, k, threshold, worker_count, workers = {}, next_worker = 1, handed_out = 0, done = 0,
                  found = 0, solutions = [], asker}).
--record(worker, {master :: pid(), n :: pos_integer(), threshold :: pos_integer()}).
+-record(worker, {master :: pid(), n :: pos_integer(), threshold :: pos_integer(),
+                 rows :: [non_neg_integer()]}).  % 0 .. n-1
 
 spec() -> [{"n", 12}, {"k", 1500}, {"threshold", 4}, {"workers", 20}, {"schedulers", default}, {"reps", 3}].
 
@@ -70,7 +71,7 @@ no_attacks([Q | Others]) ->
 init({master, N, K, Threshold, Workers}) ->
     {ok, #master{n = N, k = K, threshold = Threshold, worker_count = Workers}};
 init({worker, Master, N, Threshold}) ->
-    {ok, #worker{master = Master, n = N, threshold = Threshold}}.
+    {ok, #worker{master = Master, n = N, threshold = Threshold, rows = lists:seq(0, N - 1)}}.
 
 handle_call(solve, From, M = #master{n = N, threshold = Threshold, worker_count = Count}) ->
     Workers = [begin
@@ -97,8 +98,8 @@ handle_cast({work, Board, Depth}, W = #worker{master = Master, n = N, threshold 
     search(Board, Depth, W),
     gen_server:cast(Master, done),
     {noreply, W};
-handle_cast({work, Board, Depth}, W = #worker{master = Master, n = N}) ->
-    [gen_server:cast(Master, {work, [R | Board], Depth + 1}) || R <- lists:seq(0, N - 1), fits(R, Board)],
+handle_cast({work, Board, Depth}, W = #worker{master = Master, rows = Rows}) ->
+    [gen_server:cast(Master, {work, [R | Board], Depth + 1}) || R <- Rows, fits(R, Board)],
     gen_server:cast(Master, done),
     {noreply, W}.
 
@@ -108,6 +109,6 @@ hand_out(Board, Depth, M = #master{workers = Workers, next_worker = Next, handed
 
 search(Board, N, #worker{master = Master, n = N}) ->
     gen_server:cast(Master, {solution, Board});
-search(Board, Depth, W = #worker{n = N}) ->
-    [search([R | Board], Depth + 1, W) || R <- lists:seq(0, N - 1), fits(R, Board)],
+search(Board, Depth, W = #worker{rows = Rows}) ->
+    [search([R | Board], Depth + 1, W) || R <- Rows, fits(R, Board)],
     ok.
