@@ -47,6 +47,14 @@ constexpr Entry kWorkloads[] = {
      "workers messages write_percent schedulers reps: Savina concurrent dictionary server"},
     {"savina_logmap", myrmex::bench::savina_logmap,
      "terms series schedulers reps: Savina logistic map, series workers call rate computers"},
+    {"savina_philosophers", myrmex::bench::savina_philosophers,
+     "n m schedulers reps: Savina's dining philosophers, an arbitrator gen_server"},
+    {"savina_sieve", myrmex::bench::savina_sieve,
+     "n m schedulers reps: Savina's prime sieve, a pipeline of filters"},
+    {"savina_radixsort", myrmex::bench::savina_radixsort,
+     "n max seed schedulers reps: Savina's radix sort, a pipeline of one stage per bit"},
+    {"savina_nqueenk", myrmex::bench::savina_nqueenk,
+     "n k threshold workers schedulers reps: Savina's first k solutions of n-queens"},
 };
 
 void usage() {
