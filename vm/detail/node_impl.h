@@ -58,6 +58,9 @@ class NodeImpl {
   std::mutex stop_mutex_;
   std::condition_variable all_gone_;
   bool stopped_ = false;  // GUARDED_BY(stop_mutex_)
+  // Set by stop() before it kills every process: a process published after that kills itself in start(),
+  // so each process gets one kill signal.
+  std::atomic<bool> stopping_{false};
 };
 
 }  // namespace myrmex::vm::detail
