@@ -103,20 +103,25 @@ void Process::describe(char* out, std::size_t size) const noexcept {
 }
 
 void Process::handle_signals() {
+  if (const Term* reason = take_signals()) throw ExitUnwind{*reason};
+}
+
+const Term* Process::take_signals() {
   // While unwinding (for an exit or any exception; the count is this fiber's own) further signals wait:
   // throwing now would terminate. Once the process is exiting (its destructors run) they no longer
   // matter.
-  if (exiting_ || std::uncaught_exceptions() > 0) return;
-  if (pending_exit_) throw ExitUnwind{*pending_exit_};
+  if (exiting_ || std::uncaught_exceptions() > 0) return nullptr;
+  if (pending_exit_) return pending_exit_.get();
   while (mailbox::Envelope* e = mailbox.pop_system()) {
     Message m(e);
     if (auto* s = m.get<ExitSignal>()) {
       killed_ = s->untrappable;
       pending_exit_ = std::make_unique<Term>(s->reason);
-      throw ExitUnwind{*pending_exit_};
+      return pending_exit_.get();
     }
     if (m.is<CodeSwap>()) take_code_swap(std::move(m));
   }
+  return nullptr;
 }
 
 void Process::wake_senders(const std::vector<std::uint64_t>& ids) {
@@ -182,15 +187,22 @@ void Process::sleep(std::int64_t ms) {
 }
 
 bool Process::run_behaviour() {
-  charge(1);
   if (!initialized_) {
+    charge(1);
     initialized_ = true;
     behaviour_->init();
     if (stopping_) return true;
     init_done_ = true;
   }
   for (;;) {
-    if (mailbox.has_system()) handle_signals();
+    // Between two messages nothing of the behaviour's is on the stack: an exit ends the loop without a
+    // throw, so killing an idle behaviour (Node::stop() of millions) costs no unwinding.
+    if (mailbox.has_system()) {
+      if (const Term* reason = take_signals()) {
+        exit_reason_ = *reason;
+        return true;
+      }
+    }
     if (has_pending_swaps()) apply_code_swaps();  // between two messages, never inside one
     if (!mailbox.next_after(mailbox.start())) {
       if (may_park_for_message()) return false;  // idle at top level: give the stack back
@@ -240,7 +252,7 @@ sd::FiberEnd Process::run_fiber() noexcept {
   try {
     if (behaviour_) {
       if (!run_behaviour()) return sd::FiberEnd::hibernate;
-      // stopped: exit_reason_ holds the reason
+      // stopped or killed between two messages: exit_reason_ holds the reason
     } else {
       body_->run();
       // A function that swallowed its exit (catch (...) without rethrow) and returned still exits so.

@@ -129,7 +129,10 @@ class Process final : public scheduler::detail::Task {
 
  private:
   void handle_signals();
-  // run_behaviour() returns true when the behaviour asked to stop, false when its mailbox ran dry.
+  // take_signals() is handle_signals() without the throw: the exit reason to end with, or nullptr.
+  const Term* take_signals();
+  // run_behaviour() returns true when the behaviour stops (it asked to, or an exit signal came between two
+  // messages; exit_reason_ holds the reason), false when its mailbox ran dry.
   bool run_behaviour();
   // terminate_behaviour() runs Behaviour::terminate() as the process ends (when it is owed one).
   void terminate_behaviour() noexcept;
