@@ -627,23 +627,31 @@ void SchedulerGroup::submit(Task& task, bool run_next) {
   wake_one();
 }
 
-void SchedulerGroup::notify(Task& task) {
+void SchedulerGroup::submit_from_outside(const std::vector<Task*>& tasks) {
+  if (tasks.empty()) return;
+  {
+    std::lock_guard lock(global_mutex_);
+    global_.insert(global_.end(), tasks.begin(), tasks.end());
+    // seq_cst: pairs with the sleeper's fence in Scheduler::sleep() (has_visible_work()).
+    global_size_.fetch_add(static_cast<std::int64_t>(tasks.size()), std::memory_order_seq_cst);
+  }
+  wake_one();
+}
+
+bool SchedulerGroup::mark_notified(Task& task) {
   TaskState s = task.state.load(std::memory_order_acquire);
   for (;;) {
     switch (s) {
       case TaskState::running:
-        if (task.state.compare_exchange_weak(s, TaskState::notified, std::memory_order_acq_rel)) return;
+        if (task.state.compare_exchange_weak(s, TaskState::notified, std::memory_order_acq_rel)) return false;
         break;
       case TaskState::waiting:
-        if (task.state.compare_exchange_weak(s, TaskState::runnable, std::memory_order_acq_rel)) {
-          submit(task, true);
-          return;
-        }
+        if (task.state.compare_exchange_weak(s, TaskState::runnable, std::memory_order_acq_rel)) return true;
         break;
       case TaskState::runnable:
         // Already queued. Still an RMW: it orders our push before the scheduler's runnable->running
         // exchange, so the scan after it sees the message.
-        if (task.state.compare_exchange_weak(s, TaskState::runnable, std::memory_order_acq_rel)) return;
+        if (task.state.compare_exchange_weak(s, TaskState::runnable, std::memory_order_acq_rel)) return false;
         break;
       case TaskState::notified:
         // Already notified, and still an RMW, for the same reason. The task turns `notified` back into
@@ -661,10 +669,10 @@ void SchedulerGroup::notify(Task& task) {
         // our CAS reads `running` (or later), fails, and we go round as for `running`, whose CAS the task's
         // may_park() or finish_park() will see. The cost is one write to this line per notify of a busy task; a user message reaches a busy
         // task without one (mailbox/detail/incoming_queue.h).
-        if (task.state.compare_exchange_weak(s, TaskState::notified, std::memory_order_acq_rel)) return;
+        if (task.state.compare_exchange_weak(s, TaskState::notified, std::memory_order_acq_rel)) return false;
         break;
       case TaskState::done:
-        return;
+        return false;
     }
   }
 }

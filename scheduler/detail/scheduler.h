@@ -157,7 +157,15 @@ class SchedulerGroup {
   // it goes to a queue and an idle scheduler is woken.
   void submit(Task& task, bool run_next);
   // notify() wakes `task` if it is parked, or makes it look again if it is running (any thread).
-  void notify(Task& task);
+  void notify(Task& task) {
+    if (mark_notified(task)) submit(task, true);
+  }
+  // mark_notified() is notify() but for the submit: true when `task` was parked and is now runnable, and
+  // the caller must submit it (alone, or in a batch with submit_from_outside()).
+  bool mark_notified(Task& task);
+  // submit_from_outside() queues `tasks` on the global queue under one lock and wakes a scheduler (a
+  // thread outside the node waking many: Node::stop()).
+  void submit_from_outside(const std::vector<Task*>& tasks);
   // run_blocking() parks the calling task while `job` runs on the blocking pool (fiber side).
   void run_blocking(Task& self, std::function<void()> job);
 

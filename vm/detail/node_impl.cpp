@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <thread>
+#include <vector>
 
 #include "scheduler/detail/yield_point.h"
 #include "vm/detail/code_libraries.h"
@@ -87,6 +88,13 @@ class Owned {
   mailbox::Envelope* e_;
 };
 
+}  // namespace
+
+namespace {
+constexpr std::size_t kStopBatch = 4096;
+mailbox::Envelope* kill_signal() {
+  return mailbox::box(ExitSignal{atoms::killed(), /*untrappable=*/true});
+}
 }  // namespace
 
 SendResult NodeImpl::send(Process* sender, Pid to, mailbox::Envelope* e) {
@@ -212,7 +220,7 @@ std::optional<ProcessInfo> NodeImpl::info(Pid pid) {
 }
 
 void NodeImpl::kill(Process& p) {
-  p.mailbox.push_system(mailbox::box(ExitSignal{atoms::killed(), /*untrappable=*/true}));
+  p.mailbox.push_system(kill_signal());
   group.notify(p);
 }
 
@@ -234,7 +242,18 @@ void NodeImpl::stop() {
   // processes that was most of the shutdown.
   stopping_.store(true, std::memory_order_relaxed);
   std::atomic_thread_fence(std::memory_order_seq_cst);
-  table.for_each_live([this](Process& p) { kill(p); });
+  // One global-queue lock per batch instead of one per process.
+  std::vector<sd::Task*> batch;
+  batch.reserve(kStopBatch);
+  table.for_each_live([&](Process& p) {
+    p.mailbox.push_system(kill_signal());
+    if (group.mark_notified(p)) batch.push_back(&p);
+    if (batch.size() == kStopBatch) {
+      group.submit_from_outside(batch);
+      batch.clear();
+    }
+  });
+  group.submit_from_outside(batch);
   std::unique_lock lock(stop_mutex_);
   while (!all_gone_.wait_for(lock, std::chrono::milliseconds(100), [this] { return table.live() == 0; })) {
   }
