@@ -22,6 +22,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "bench/bench.h"
 
@@ -40,6 +41,24 @@ struct VerifyError : std::runtime_error {
 // its first process, so a failure anywhere ends the run. Process only.
 [[noreturn]] inline void fail(const std::string& what) {
   throw VerifyError(what);
+}
+
+// must() is the value of a call, start or stop that should have worked, or fail()s with the error's reason.
+template <class E>
+void must(Expected<void, E>&& result, const char* what) {
+  if (!result) fail(std::string(what) + " failed: " + result.error().reason.to_string());
+}
+template <class T, class E>
+T must(Expected<T, E>&& result, const char* what) {
+  if (!result) fail(std::string(what) + " failed: " + result.error().reason.to_string());
+  return std::move(*result);
+}
+
+// bad_arguments() reports sizes the program cannot run with and ends the bench with exit status 2 (outside
+// any process).
+[[noreturn]] inline void bad_arguments(const std::string& item, const std::string& what) {
+  std::fprintf(stderr, "%s: %s\n", item.c_str(), what.c_str());
+  std::exit(2);
 }
 
 // Random is the Park–Miller "minimal standard" generator, x ← 48271·x mod (2^31 − 1): small, the same in

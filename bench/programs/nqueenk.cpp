@@ -23,15 +23,15 @@
 #include <string>
 #include <vector>
 
-#include "bench/programs/common_program.h"
+#include "bench/programs/common.h"
 #include "bench/programs/programs.h"
 
 namespace myrmex::bench {
 
 namespace {
 
-using programs::fail;
-using programs::must;
+using savina::fail;
+using savina::must;
 
 constexpr const char* kName = "savina_nqueenk";
 constexpr std::chrono::milliseconds kPatience = std::chrono::minutes(5);
@@ -117,8 +117,7 @@ struct Master {
   gen_server::CallResult<std::vector<Board>> handle_call(Solve&, gen_server::From<std::vector<Board>> from) {
     asker = from;
     for (int i = 0; i < worker_count; ++i)
-      workers.push_back(
-          must(gen_server::start_link(Worker{self(), n, threshold}), kName, "starting a worker"));
+      workers.push_back(must(gen_server::start_link(Worker{self(), n, threshold}), "starting a worker"));
     hand_out(Board{});
     return gen_server::noreply;
   }
@@ -128,7 +127,7 @@ struct Master {
   void handle_cast(Solution& s) { solutions.push_back(s.board); }
   void handle_cast(Done&) {
     if (++done < handed_out) return;
-    for (Pid w : workers) must(gen_server::stop(w), kName, "stopping a worker");
+    for (Pid w : workers) must(gen_server::stop(w), "stopping a worker");
     gen_server::reply(*asker, std::move(solutions));
     gen_server::stop_self();
   }
@@ -152,16 +151,16 @@ bool valid(const Board& b, int n) {
 
 void nqueens(int n, long k, int threshold, int workers) {
   const Pid master = must(gen_server::start_link(Master(n, static_cast<std::size_t>(k), threshold, workers)),
-                          kName, "starting the master");
-  std::vector<Board> found = must(gen_server::call(master, Solve{}, kPatience), kName, "Solve");
+                          "starting the master");
+  std::vector<Board> found = must(gen_server::call(master, Solve{}, kPatience), "Solve");
   const long all = kSolutions[n], least = std::min(k, all), got = static_cast<long>(found.size());
   if (got < least || got > all)
-    fail(kName, std::to_string(got) + " solutions, expected " + std::to_string(least) + " to " +
-                    std::to_string(all));
+    fail(std::to_string(got) + " solutions, expected " + std::to_string(least) + " to " +
+         std::to_string(all));
   for (const Board& b : found)
-    if (!valid(b, n)) fail(kName, "a solution is not a valid placement");
+    if (!valid(b, n)) fail("a solution is not a valid placement");
   std::sort(found.begin(), found.end());
-  if (std::adjacent_find(found.begin(), found.end()) != found.end()) fail(kName, "a solution came twice");
+  if (std::adjacent_find(found.begin(), found.end()) != found.end()) fail("a solution came twice");
 }
 
 }  // namespace
@@ -169,21 +168,12 @@ void nqueens(int n, long k, int threshold, int workers) {
 void savina_nqueenk(const Args& args) {
   const long n = args.get("n", 12L), k = args.get("k", 1500L), threshold = args.get("threshold", 4L),
              workers = args.get("workers", 20L);
-  const long schedulers = programs::schedulers_arg(args);
   if (n < 1 || n > kMaxSize || k < 1 || threshold < 1 || workers < 1)
-    fail(kName, "need 1 <= n <= " + std::to_string(kMaxSize) + ", k, threshold and workers >= 1");
-  std::vector<double> samples = repeat(programs::reps_arg(args), [&] {
-    return programs::timed_run(kName, schedulers, [&] {
-      nqueens(static_cast<int>(n), k, static_cast<int>(threshold), static_cast<int>(workers));
-    });
-  });
-  Params params;
-  params.add("n", n)
-      .add("k", k)
-      .add("threshold", threshold)
-      .add("workers", workers)
-      .add("schedulers", schedulers);
-  print({kName, params, "ms", samples});
+    savina::bad_arguments(kName,
+                          "need 1 <= n <= " + std::to_string(kMaxSize) + ", k, threshold and workers >= 1");
+  savina::run(
+      args, kName, Params().add("n", n).add("k", k).add("threshold", threshold).add("workers", workers),
+      [&] { nqueens(static_cast<int>(n), k, static_cast<int>(threshold), static_cast<int>(workers)); });
 }
 
 }  // namespace myrmex::bench

@@ -17,15 +17,15 @@
 #include <memory>
 #include <vector>
 
-#include "bench/programs/common_program.h"
+#include "bench/programs/common.h"
 #include "bench/programs/programs.h"
 
 namespace myrmex::bench {
 
 namespace {
 
-using programs::fail;
-using programs::must;
+using savina::fail;
+using savina::must;
 
 constexpr const char* kName = "savina_philosophers";
 
@@ -91,7 +91,7 @@ void philosopher(Pid arbitrator, int seat, long rounds, Table& table, Pid progra
   long meals = 0;
   for (long round = 0; round < rounds; ++round) {
     bool granted = false;
-    while (!granted) granted = must(gen_server::call(arbitrator, Hungry{seat}), kName, "Hungry");
+    while (!granted) granted = must(gen_server::call(arbitrator, Hungry{seat}), "Hungry");
     table.eat(seat);
     ++meals;
     gen_server::cast(arbitrator, Done{seat});
@@ -100,34 +100,30 @@ void philosopher(Pid arbitrator, int seat, long rounds, Table& table, Pid progra
 }
 
 void dine(int n, long rounds, Table& table) {
-  const Pid arbitrator = must(gen_server::start_link(Arbitrator(n)), kName, "starting the arbitrator");
+  const Pid arbitrator = must(gen_server::start_link(Arbitrator(n)), "starting the arbitrator");
   for (int seat = 0; seat < n; ++seat)
-    spawn([=, &table, program = self()] { philosopher(arbitrator, seat, rounds, table, program); });
+    spawn_link([=, &table, program = self()] { philosopher(arbitrator, seat, rounds, table, program); });
   std::vector<long> own(n, -1);
   for (int i = 0; i < n; ++i) receive([&](Full& f) { own[f.seat] = f.meals; });
-  const std::vector<long> granted = must(gen_server::call(arbitrator, Meals{}), kName, "Meals");
-  must(gen_server::stop(arbitrator), kName, "stopping the arbitrator");
+  const std::vector<long> granted = must(gen_server::call(arbitrator, Meals{}), "Meals");
+  must(gen_server::stop(arbitrator), "stopping the arbitrator");
   for (int seat = 0; seat < n; ++seat)
     if (own[seat] != rounds || granted[seat] != rounds)
-      fail(kName, "seat " + std::to_string(seat) + " ate " + std::to_string(own[seat]) +
-                      " times (the arbitrator says " + std::to_string(granted[seat]) + "), not " +
-                      std::to_string(rounds));
-  if (table.clash.load()) fail(kName, "two neighbours ate at once");
+      fail("seat " + std::to_string(seat) + " ate " + std::to_string(own[seat]) +
+           " times (the arbitrator says " + std::to_string(granted[seat]) + "), not " +
+           std::to_string(rounds));
+  if (table.clash.load()) fail("two neighbours ate at once");
 }
 
 }  // namespace
 
 void savina_philosophers(const Args& args) {
   const long n = args.get("n", 20L), m = args.get("m", 10000L);
-  const long schedulers = programs::schedulers_arg(args);
-  if (n < 1) fail(kName, "n must be at least 1");
-  std::vector<double> samples = repeat(programs::reps_arg(args), [&] {
+  if (n < 1) savina::bad_arguments(kName, "n must be at least 1");
+  savina::run(args, kName, Params().add("n", n).add("m", m), [&] {
     Table table(static_cast<int>(n));
-    return programs::timed_run(kName, schedulers, [&] { dine(static_cast<int>(n), m, table); });
+    dine(static_cast<int>(n), m, table);
   });
-  Params params;
-  params.add("n", n).add("m", m).add("schedulers", schedulers);
-  print({kName, params, "ms", samples});
 }
 
 }  // namespace myrmex::bench

@@ -15,15 +15,15 @@
 #include <optional>
 #include <vector>
 
-#include "bench/programs/common_program.h"
+#include "bench/programs/common.h"
 #include "bench/programs/programs.h"
 
 namespace myrmex::bench {
 
 namespace {
 
-using programs::fail;
-using programs::must;
+using savina::fail;
+using savina::must;
 
 constexpr const char* kName = "savina_radixsort";
 // The sink answers once every value has gone through every stage; allow for a slow, shared machine.
@@ -91,13 +91,12 @@ struct PseudoRandom {
 };
 
 void radixsort(long n, long max, long seed) {
-  Pid next =
-      must(gen_server::start_link(Sink{static_cast<std::size_t>(n), {}, {}}), kName, "starting the sink");
+  Pid next = must(gen_server::start_link(Sink{static_cast<std::size_t>(n), {}, {}}), "starting the sink");
   const Pid sink = next;
   long top = 1;  // the highest power of two below max: Savina's max/2 when max is a power of two
   while (top <= (max - 1) / 2) top *= 2;
   for (long bit = top; bit > 0; bit /= 2)  // the highest bit's stage first, each feeding the one before
-    next = must(gen_server::start_link(Stage(n, bit, next)), kName, "starting a stage");
+    next = must(gen_server::start_link(Stage(n, bit, next)), "starting a stage");
   std::vector<long> input;
   input.reserve(n);
   PseudoRandom random{seed};
@@ -105,24 +104,19 @@ void radixsort(long n, long max, long seed) {
     input.push_back(random.next() % max);
     gen_server::cast(next, Value{input.back()});
   }
-  const std::vector<long> output = must(gen_server::call(sink, Received{}, kPatience), kName, "Received");
-  if (!std::is_sorted(output.begin(), output.end())) fail(kName, "the output is not sorted");
+  const std::vector<long> output = must(gen_server::call(sink, Received{}, kPatience), "Received");
+  if (!std::is_sorted(output.begin(), output.end())) fail("the output is not sorted");
   std::sort(input.begin(), input.end());
-  if (output != input) fail(kName, "the output is not a permutation of the input");
+  if (output != input) fail("the output is not a permutation of the input");
 }
 
 }  // namespace
 
 void savina_radixsort(const Args& args) {
   const long n = args.get("n", 100000L), max = args.get("max", 1L << 60), seed = args.get("seed", 2048L);
-  const long schedulers = programs::schedulers_arg(args);
-  if (n < 1 || max < 2) fail(kName, "n must be at least 1 and max at least 2");
-  std::vector<double> samples = repeat(programs::reps_arg(args), [&] {
-    return programs::timed_run(kName, schedulers, [&] { radixsort(n, max, seed); });
-  });
-  Params params;
-  params.add("n", n).add("max", max).add("seed", seed).add("schedulers", schedulers);
-  print({kName, params, "ms", samples});
+  if (n < 1 || max < 2) savina::bad_arguments(kName, "n must be at least 1 and max at least 2");
+  savina::run(args, kName, Params().add("n", n).add("max", max).add("seed", seed),
+              [&] { radixsort(n, max, seed); });
 }
 
 }  // namespace myrmex::bench

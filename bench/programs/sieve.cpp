@@ -12,15 +12,15 @@
 #include <string>
 #include <vector>
 
-#include "bench/programs/common_program.h"
+#include "bench/programs/common.h"
 #include "bench/programs/programs.h"
 
 namespace myrmex::bench {
 
 namespace {
 
-using programs::fail;
-using programs::must;
+using savina::fail;
+using savina::must;
 
 constexpr const char* kName = "savina_sieve";
 // A count waits behind every number still in the pipeline; allow for a slow, shared machine.
@@ -55,11 +55,11 @@ struct Filter {
     else if (primes.size() < capacity)
       primes.push_back(c.value);
     else
-      next = must(gen_server::start_link(Filter(c.value, capacity)), kName, "starting a filter");
+      next = must(gen_server::start_link(Filter(c.value, capacity)), "starting a filter");
   }
   long handle_call(Count&) {
     const long here = static_cast<long>(primes.size());
-    return next ? here + must(gen_server::call(next, Count{}, kPatience), kName, "Count") : here;
+    return next ? here + must(gen_server::call(next, Count{}, kPatience), "Count") : here;
   }
   void handle_cast(Finish&) {
     if (next) gen_server::cast(next, Finish{});
@@ -80,27 +80,22 @@ long primes_below(long n) {
 }
 
 void sieve(long n, long m) {
-  const Pid first = must(gen_server::start_link(Filter(2, m)), kName, "starting the first filter");
+  const Pid first = must(gen_server::start_link(Filter(2, m)), "starting the first filter");
   for (long candidate = 3; candidate < n; candidate += 2) gen_server::cast(first, Candidate{candidate});
-  const long found = must(gen_server::call(first, Count{}, kPatience), kName, "Count");
+  const long found = must(gen_server::call(first, Count{}, kPatience), "Count");
   gen_server::cast(first, Finish{});
   const long expected = primes_below(n);
   if (found != expected)
-    fail(kName, "the filters hold " + std::to_string(found) + " primes below " + std::to_string(n) +
-                    ", a sequential sieve finds " + std::to_string(expected));
+    fail("the filters hold " + std::to_string(found) + " primes below " + std::to_string(n) +
+         ", a sequential sieve finds " + std::to_string(expected));
 }
 
 }  // namespace
 
 void savina_sieve(const Args& args) {
   const long n = args.get("n", 100000L), m = args.get("m", 1000L);
-  const long schedulers = programs::schedulers_arg(args);
-  if (n < 3 || m < 1) fail(kName, "n must be at least 3 and m at least 1");
-  std::vector<double> samples = repeat(
-      programs::reps_arg(args), [&] { return programs::timed_run(kName, schedulers, [&] { sieve(n, m); }); });
-  Params params;
-  params.add("n", n).add("m", m).add("schedulers", schedulers);
-  print({kName, params, "ms", samples});
+  if (n < 3 || m < 1) savina::bad_arguments(kName, "n must be at least 3 and m at least 1");
+  savina::run(args, kName, Params().add("n", n).add("m", m), [&] { sieve(n, m); });
 }
 
 }  // namespace myrmex::bench
