@@ -24,7 +24,9 @@ struct Envelope {
   std::uintptr_t type_word = 0;
   void (*destroy)(Envelope*) noexcept = nullptr;
 
-  const std::type_info& type() const { return *reinterpret_cast<const std::type_info*>(type_word & kAddress); }
+  const std::type_info& type() const {
+    return *reinterpret_cast<const std::type_info*>(type_word & kAddress);
+  }
   static constexpr std::uintptr_t kAddress = (std::uintptr_t{1} << 48) - 1;
 };
 static_assert(sizeof(std::uintptr_t) == 8, "the type word packs a 48-bit address and a 16-bit hash");
@@ -93,7 +95,7 @@ Envelope* box(T&& value) {
 template <class T>
 T* unbox(Envelope* e) {
   return detail::same_type_word(e->type_word, detail::type_word<T>()) ? &static_cast<Boxed<T>*>(e)->value
-                                                                       : nullptr;
+                                                                      : nullptr;
 }
 
 inline void destroy(Envelope* e) noexcept {

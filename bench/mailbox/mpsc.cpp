@@ -1,6 +1,6 @@
-// Limit: the bare mailbox queue (mailbox/detail/incoming_queue.h: a CAS per push, a take per batch) on preallocated
-// envelopes, with no allocation, no type erasure, no notify and no scheduler. A send plus its receive cannot
-// cost less:
+// Limit: the bare mailbox queue (mailbox/detail/incoming_queue.h: a CAS per push, a take per batch) on
+// preallocated envelopes, with no allocation, no type erasure, no notify and no scheduler. A send plus its
+// receive cannot cost less:
 //  - one thread pushing then popping one envelope: the uncontended cost of the queue's atomics;
 //  - two producer threads against one consumer: the throughput of the contended CAS on the head.
 //

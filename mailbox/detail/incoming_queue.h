@@ -80,8 +80,7 @@ class IncomingQueue {
   bool sleep() {
     Word expected = kEmpty;
     // acq_rel: on failure we take the pushes we saw; on success later pushers read our "asleep".
-    return head_.compare_exchange_strong(expected, kAsleep, std::memory_order_acq_rel) ||
-           expected == kAsleep;
+    return head_.compare_exchange_strong(expected, kAsleep, std::memory_order_acq_rel) || expected == kAsleep;
   }
 
   // empty() is a hint (any thread): what the caller last saw, not necessarily what has been pushed.

@@ -4,8 +4,9 @@
 // system signals (never bounded, never dropped), one for user messages (optionally bounded). The owner
 // moves what arrived into private lists, where selective receive scans user messages in arrival order
 // and unlinks the one it takes; the others keep their order. The user queue also carries the owner's
-// wake-up (sleep()): a send to a busy process costs one atomic in all. A *marker* remembers the end of that list when a call's reference was made, so
-// the reply scan starts there (BEAM's receive marker): a call costs O(1) whatever the mailbox holds.
+// wake-up (sleep()): a send to a busy process costs one atomic in all. A *marker* remembers the end of that
+// list when a call's reference was made, so the reply scan starts there (BEAM's receive marker): a call costs
+// O(1) whatever the mailbox holds.
 #pragma once
 
 #include <atomic>
@@ -102,8 +103,8 @@ class Mailbox {
   std::atomic<std::uint64_t> pushed_{0};
   std::atomic<bool> has_blocked_{false};
   // Written by the owner only (plain stores), read by others for the lengths.
-  std::atomic<std::uint64_t> taken_{0};    // user messages taken out of the private list
-  std::atomic<std::uint64_t> drained_{0};  // user messages moved to the private list
+  std::atomic<std::uint64_t> taken_{0};           // user messages taken out of the private list
+  std::atomic<std::uint64_t> drained_{0};         // user messages moved to the private list
   std::atomic<std::uint32_t> system_private_{0};  // signals in the private system list
 
   // Owner-only private lists. head_ is a sentinel, tail_ the last element.

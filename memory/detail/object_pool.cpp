@@ -120,8 +120,8 @@ class Shared {
 
   std::mutex mutex_;
   std::array<std::vector<FreeList>, kClasses> spare_{};  // GUARDED_BY(mutex_): chains, one per batch
-  char* next_ = nullptr;                                 // GUARDED_BY(mutex_): the current chunk's unused part
-  std::size_t left_ = 0;                                 // GUARDED_BY(mutex_)
+  char* next_ = nullptr;  // GUARDED_BY(mutex_): the current chunk's unused part
+  std::size_t left_ = 0;  // GUARDED_BY(mutex_)
 };
 
 Shared& shared() {

@@ -658,17 +658,18 @@ bool SchedulerGroup::mark_notified(Task& task) {
         // `running` with an exchange (Process::may_park()), looks at its mailbox once more, and parks if
         // it finds nothing (finish_park(): running -> waiting). What we did before notifying may have ended
         // with a plain release store (a timer's `timed_out`, a blocking job's result). Had we returned after
-        // a load that read `notified`, nothing would order that store before the task's last look: a store then a load of another location is the
-        // store-buffering pattern, which acquire/release allows and x86 does (the load completes while the
-        // store waits in the store buffer), so the task could miss what we did, find nothing and
-        // park for good. (Seen: tests/scheduler/scheduler_test.cpp, "no lost wake-up: the last message of a
-        // burst ...", and the litmus next to it.) With an RMW, our CAS and the task's exchange both modify
-        // `state`, so one comes first in its modification order. Ours first: the exchange reads our value
-        // or that of a later RMW in its release sequence (every later write but `done` is an RMW), so it
-        // synchronizes with our release and the look after it sees our push complete. The task's first:
-        // our CAS reads `running` (or later), fails, and we go round as for `running`, whose CAS the task's
-        // may_park() or finish_park() will see. The cost is one write to this line per notify of a busy task; a user message reaches a busy
-        // task without one (mailbox/detail/incoming_queue.h).
+        // a load that read `notified`, nothing would order that store before the task's last look: a store
+        // then a load of another location is the store-buffering pattern, which acquire/release allows and
+        // x86 does (the load completes while the store waits in the store buffer), so the task could miss
+        // what we did, find nothing and park for good. (Seen: tests/scheduler/scheduler_test.cpp, "no lost
+        // wake-up: the last message of a burst ...", and the litmus next to it.) With an RMW, our CAS and the
+        // task's exchange both modify `state`, so one comes first in its modification order. Ours first: the
+        // exchange reads our value or that of a later RMW in its release sequence (every later write but
+        // `done` is an RMW), so it synchronizes with our release and the look after it sees our push
+        // complete. The task's first: our CAS reads `running` (or later), fails, and we go round as for
+        // `running`, whose CAS the task's may_park() or finish_park() will see. The cost is one write to this
+        // line per notify of a busy task; a user message reaches a busy task without one
+        // (mailbox/detail/incoming_queue.h).
         if (task.state.compare_exchange_weak(s, TaskState::notified, std::memory_order_acq_rel)) return false;
         break;
       case TaskState::done:

@@ -85,7 +85,7 @@ bool in_code_library(const void* address) noexcept {
 template <int Slot>
 void tracked_destroy(mailbox::Envelope* e) noexcept {
   CodeLibrary& library = *slots[Slot].load(std::memory_order_acquire);  // the envelope holds it open
-  library.original(&e->type())(e);
+  library.original (&e->type())(e);
   release(library);
 }
 
