@@ -80,6 +80,8 @@ TEST_CASE("system signals get through a full bounded mailbox") {
   Pid p = node.spawn_opt(bounded(3, myrmex::Overflow::reject), parked_until(go));
   for (int i = 0; i < 10; ++i) (void)node.send(p, i);
   CHECK(node.process_info(p)->message_queue_len == 3);
+  // Parked in its blocking job, where signals wait: before it first runs, it would take the kill at once.
+  REQUIRE(wait_until([&] { return node.process_info(p)->status == myrmex::ProcessStatus::waiting; }));
   node.exit(p, Term::atom("kill"));
   CHECK(node.process_info(p)->system_queue_len == 1);
   go = true;
