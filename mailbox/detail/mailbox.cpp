@@ -47,11 +47,11 @@ Mailbox::Pushed Mailbox::push_user_unbounded(Envelope* e) {
 
 std::size_t Mailbox::user_length() const {
   std::uint64_t taken = taken_.load(std::memory_order_acquire);
-  std::uint64_t held = drained_.load(std::memory_order_acquire) - taken;  // in the private list
   if (bounds_) {
     std::uint64_t pushed = pushed_.load(std::memory_order_acquire);
     return pushed > taken ? static_cast<std::size_t>(pushed - taken) : 0;
   }
+  std::uint64_t held = drained_.load(std::memory_order_acquire) - taken;  // in the private list
   return static_cast<std::size_t>(held + user_in_.length());
 }
 

@@ -88,13 +88,12 @@ class Owned {
   mailbox::Envelope* e_;
 };
 
-}  // namespace
+constexpr std::size_t kStopBatch = 4096;  // processes woken per global-queue lock by stop()
 
-namespace {
-constexpr std::size_t kStopBatch = 4096;
 mailbox::Envelope* kill_signal() {
   return mailbox::box(ExitSignal{atoms::killed(), /*untrappable=*/true});
 }
+
 }  // namespace
 
 SendResult NodeImpl::send(Process* sender, Pid to, mailbox::Envelope* e) {
@@ -242,7 +241,6 @@ void NodeImpl::stop() {
   // processes that was most of the shutdown.
   stopping_.store(true, std::memory_order_relaxed);
   std::atomic_thread_fence(std::memory_order_seq_cst);
-  // One global-queue lock per batch instead of one per process.
   std::vector<sd::Task*> batch;
   batch.reserve(kStopBatch);
   table.for_each_live([&](Process& p) {
