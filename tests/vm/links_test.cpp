@@ -203,6 +203,36 @@ TEST_CASE("spawn_link() is atomic: a child that ends at once still reaches its p
   }
 }
 
+TEST_CASE("spawn_link(f, args...) passes its arguments, and the child holds the link at its first step") {
+  // spawn_link(f...) with arguments, a move-only one among them; the child's first act reads its own links:
+  // the parent must be there already (an unlinked start would show none, however briefly).
+  const long rounds = scaled(300);
+  for (unsigned schedulers : kSchedulerCounts) {
+    CAPTURE(schedulers);
+    myrmex::Node node(config(schedulers));
+    node.run([rounds] {
+      const Pid me = myrmex::self();
+      myrmex::set_trap_exit(true);
+      for (long i = 0; i < rounds; ++i) {
+        Pid child = myrmex::spawn_link(
+            [](Pid parent, std::string what, std::unique_ptr<long> n) {
+              myrmex::send(parent, links_of(myrmex::self()));
+              myrmex::exit(crash(what.c_str(), *n));
+            },
+            me, std::string("args"), std::make_unique<long>(i));
+        auto first = myrmex::receive([](std::vector<Pid>& v) { return to_string(v); },
+                                     myrmex::after(10s, [] { return std::string("(nothing)"); }));
+        CHECK_MESSAGE(first == pids({me}), "round ", i, ": the child's links at its first step: ", first);
+        auto e = next_exit_from(child);
+        REQUIRE_MESSAGE(e.has_value(), "round ", i, ": no Exit from the child");
+        CHECK(e->reason == crash("args", i));
+      }
+      CHECK(links_of(me).empty());
+      CHECK(queued() == 0);
+    });
+  }
+}
+
 TEST_CASE("link() to a dead, stale or never-issued PID: Exit{pid, noproc} when trapping, else NoProc") {
   for (unsigned schedulers : kSchedulerCounts) {
     CAPTURE(schedulers);

@@ -7,6 +7,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tests/test_node.h"
@@ -241,6 +242,39 @@ TEST_CASE("spawn_monitor() is atomic: a child that ends at once still gives its 
       CHECK(queued() == 0);
       // spawn_monitor() does not link: the child's crash does not reach the caller.
       CHECK(myrmex::test::links_of(myrmex::self()).empty());
+    });
+  }
+}
+
+TEST_CASE("spawn_monitor(f, args...) passes its arguments, and the child is monitored at its first step") {
+  // spawn_monitor(f...) with arguments, a move-only one among them; the child's first act reads who
+  // monitors it: the caller must be there already. spawn_monitor() links nothing.
+  const long rounds = scaled(300);
+  for (unsigned schedulers : kSchedulerCounts) {
+    CAPTURE(schedulers);
+    myrmex::Node node(config(schedulers));
+    node.run([rounds] {
+      const Pid me = myrmex::self();
+      for (long i = 0; i < rounds; ++i) {
+        auto [child, ref] = myrmex::spawn_monitor(
+            [](Pid parent, std::string what, std::unique_ptr<long> n) {
+              myrmex::send(parent, std::make_pair(monitored_by(myrmex::self()),
+                                                  myrmex::test::links_of(myrmex::self())));
+              myrmex::exit(myrmex::test::crash(what.c_str(), *n));
+            },
+            me, std::string("args"), std::make_unique<long>(i));
+        using Seen = std::pair<std::vector<Pid>, std::vector<Pid>>;
+        auto first = myrmex::receive([](Seen& s) { return to_string(s.first) + " " + to_string(s.second); },
+                                     myrmex::after(10s, [] { return std::string("(nothing)"); }));
+        CHECK_MESSAGE(first == to_string({me}) + " []", "round ", i,
+                      ": the child's watchers and links at its first step: ", first);
+        auto d = next_down(ref);
+        REQUIRE_MESSAGE(d.has_value(), "round ", i, ": no Down");
+        CHECK(d->pid == child);
+        CHECK(d->reason == myrmex::test::crash("args", i));
+      }
+      CHECK(monitors_of(me).empty());
+      CHECK(queued() == 0);
     });
   }
 }
