@@ -5,6 +5,7 @@
 
 #include <myrmex/myrmex.h>
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -35,6 +36,13 @@ struct Unmatched {
   using reply_type = std::vector<std::string>;
 };
 struct Crash {};
+// Spin makes a's server (only a handles it) tell `tell` "spinning", then wait in a blocking job of a's
+// code (where signals wait) until *release is set: a process that stays inside the library's code, a kill
+// notwithstanding, for as long as the test wants.
+struct Spin {
+  const std::atomic<bool>* release;
+  myrmex::Pid tell;
+};
 
 // myrmex_test_library_unloaded() is defined by the test program; a library's CountsUnload, a static,
 // calls it as dlclose unloads the library.

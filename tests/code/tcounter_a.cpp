@@ -1,4 +1,7 @@
 // Test code library a: kind "tcounter" version 1, state {tcounter, N}. Refuses nothing.
+#include <chrono>
+#include <thread>
+
 #include "tests/code/protocol.h"
 
 namespace myrmex_test_code {
@@ -18,7 +21,7 @@ using myrmex::Term;
 
 struct Server {
   using calls = myrmex::gen_server::Messages<Get, WhichCode, Unmatched>;
-  using casts = myrmex::gen_server::Messages<Add, Park, NoteTo, Crash>;
+  using casts = myrmex::gen_server::Messages<Add, Park, NoteTo, Crash, Spin>;
   std::int64_t n = 0;
   std::vector<std::string> unmatched;
 
@@ -35,6 +38,12 @@ struct Server {
   }
   void handle_cast(NoteTo& t) { (void)myrmex::send(t.to, Note{n}); }
   void handle_cast(Crash&) { throw std::runtime_error("crash on request"); }
+  void handle_cast(Spin& s) {
+    (void)myrmex::send(s.tell, std::string("spinning"));
+    myrmex::blocking([r = s.release] {
+      while (!r->load(std::memory_order_acquire)) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    });
+  }
   void handle_info(myrmex::Message& m) { unmatched.push_back(m.type_name()); }
 
   Term export_state() const { return Term::tuple({Term::atom("tcounter"), Term(n)}); }

@@ -171,6 +171,51 @@ TEST_CASE("code libraries stay loaded while a process runs them or a message the
   });
 }
 
+TEST_CASE("code libraries: a process still inside the old library's code is the last to hold it") {
+  const int a0 = unloaded_a;
+  myrmex::Node node(config(2));
+  node.run([a0] {
+    load("tcounter_a");
+    const Pid spinner = start();
+    const Pid idle = start();
+    std::atomic<bool> release{false};
+    gs::cast(spinner, Spin{&release, myrmex::self()});
+    myrmex::receive([](std::string& s) { CHECK(s == "spinning"); });
+    // In its blocking job: before it, it would take the kill below at once.
+    REQUIRE(eventually(
+        [spinner] { return myrmex::process_info(spinner)->status == myrmex::ProcessStatus::waiting; }));
+    load("tcounter_b");
+    CHECK(unloaded_a == a0);
+    struct Purged {
+      bool ok;
+      std::size_t killed;
+    };
+    const Pid me = myrmex::self();
+    myrmex::spawn([me] {
+      auto n = code::purge("tcounter");
+      myrmex::send(me, Purged{static_cast<bool>(n), n ? *n : 0});
+    });
+    // The old version leaves the table at once, and the node lets go of a: from then on only a's processes
+    // hold it. The idle one is killed and gone; the spinner takes its kill only once its job returns.
+    CHECK(eventually([] {
+      auto kinds = code::which_kinds();
+      return kinds.size() == 1 && kinds[0].versions.size() == 1;
+    }));
+    CHECK(eventually([idle] { return !myrmex::alive(idle); }));
+    myrmex::sleep_for(50ms);
+    CHECK(myrmex::alive(spinner));
+    CHECK(unloaded_a == a0);  // the spinner still runs a's code
+    release.store(true, std::memory_order_release);
+    myrmex::receive([](Purged& p) {
+      CHECK(p.ok);
+      CHECK(p.killed == 2);
+    });
+    CHECK(!myrmex::alive(spinner));
+    CHECK(eventually([a0] { return unloaded_a == a0 + 1; }));  // nothing else held it
+  });
+  CHECK(unloaded_a == a0 + 1);  // once: the node's end does not close it again
+}
+
 TEST_CASE("hot swap: a supervisor restarts its child on the kind's current version") {
   myrmex::Node node(config(2));
   node.run([] {

@@ -3,8 +3,11 @@
 // must be refused.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "tests/test_node.h"
@@ -197,6 +200,162 @@ TEST_CASE(
     while (myrmex::alive(doomed)) myrmex::yield();
     myrmex::send(*p, Release{});
     CHECK(read(*p).first == 1);
+  });
+}
+
+namespace {
+
+// Watcher<V> counts the Down and Exit messages of the monitors and links it set, on any version; it traps
+// exits (set once, in v1's init()). Ask parks its handler in a call until the server answers.
+struct Watch {
+  Pid pid;
+};
+struct LinkTo {
+  Pid pid;
+};
+struct Ask {
+  Pid server;
+};
+struct Slow {
+  using reply_type = int;
+};
+struct Tally {
+  // the version that answered; Downs, Exits and answered Asks seen so far
+  using reply_type = std::tuple<int, std::int64_t, std::int64_t, std::int64_t>;
+};
+
+template <int V>
+struct Watcher final : myrmex::Behaviour {
+  std::int64_t downs = 0, exits = 0, answers = 0;
+  std::int64_t padding[V] = {};  // another layout for each version
+  void init() override { myrmex::set_trap_exit(true); }
+  void handle(Message& m) override {
+    if (auto* w = m.get<Watch>()) (void)myrmex::monitor(w->pid);
+    if (auto* l = m.get<LinkTo>()) myrmex::link(l->pid);
+    if (m.is<myrmex::Down>()) ++downs;
+    if (m.is<myrmex::Exit>()) ++exits;
+    if (auto* a = m.get<Ask>())
+      if (auto r = myrmex::call(a->server, Slow{}, 30s); r && *r == 7) ++answers;
+    if (auto* r = m.get<myrmex::Request<Tally>>()) myrmex::reply(*r, std::tuple{V, downs, exits, answers});
+  }
+  Term export_state() override { return Term::tuple({Term(downs), Term(exits), Term(answers)}); }
+  static std::unique_ptr<myrmex::Behaviour> start(const Term&) { return std::make_unique<Watcher>(); }
+  static std::unique_ptr<myrmex::Behaviour> change(code::Version, const Term& state) {
+    auto w = std::make_unique<Watcher>();
+    w->downs = state.elements()[0].as_integer();
+    w->exits = state.elements()[1].as_integer();
+    w->answers = state.elements()[2].as_integer();
+    return w;
+  }
+};
+
+template <int V>
+code::VersionSpec watcher() {
+  return {"watcher", V, &Watcher<V>::start, &Watcher<V>::change};
+}
+
+std::tuple<int, std::int64_t, std::int64_t, std::int64_t> tally(Pid p) {
+  auto r = myrmex::call(p, Tally{});
+  REQUIRE(r);
+  return *r;
+}
+
+bool has(const std::vector<Pid>& pids, Pid p) {
+  return std::find(pids.begin(), pids.end(), p) != pids.end();
+}
+
+struct Go {};
+struct KSaw {
+  Pid from;
+  Term reason;
+};
+
+}  // namespace
+
+TEST_CASE(
+    "swap: links and monitors both ways, the name and trap_exit stay; a process parked in a call swaps "
+    "when the call returns") {
+  myrmex::Node node(config(2));
+  node.run([] {
+    const Pid me = myrmex::self();
+    REQUIRE(code::add(watcher<1>()));
+    auto started = code::spawn("watcher");
+    REQUIRE(started);
+    const Pid p = *started;
+    REQUIRE(myrmex::register_name("watched", p));
+    // Q: p monitors it; L: p links to it; K: links to p and traps, and tells us the Exit it gets from p.
+    Pid q = myrmex::spawn([] { myrmex::receive([](Go&) {}); });
+    Pid l = myrmex::spawn([] { myrmex::receive([](Go&) { myrmex::exit(Term::atom("bye")); }); });
+    Pid k = myrmex::spawn([me, p] {
+      myrmex::set_trap_exit(true);
+      myrmex::link(p);
+      myrmex::send(me, Go{});
+      myrmex::receive(myrmex::when([p](const myrmex::Exit& e) { return e.from == p; },
+                                   [me](myrmex::Exit& e) {
+                                     myrmex::send(me, KSaw{e.from, e.reason});
+                                   }));
+    });
+    myrmex::receive([](Go&) {});  // k is linked
+    const myrmex::MonitorRef m = myrmex::monitor(p);
+    myrmex::send(p, Watch{q});
+    myrmex::send(p, LinkTo{l});
+    CHECK(tally(p) == std::tuple{1, 0, 0, 0});  // both handled
+
+    REQUIRE(code::add(watcher<2>()));
+    REQUIRE(code::swap(p, 2));
+    auto info = myrmex::process_info(p);
+    REQUIRE(info);
+    CHECK(info->version == 2);
+    CHECK(info->registered_name == "watched");
+    CHECK(info->trap_exit);
+    CHECK(has(info->links, l));
+    CHECK(has(info->links, k));
+    CHECK(has(info->monitors, q));
+    CHECK(has(info->monitored_by, me));
+    CHECK(myrmex::whereis("watched") == p);
+    // What v1 set up reaches v2: the Down of p's monitor and the Exit of p's link.
+    myrmex::send(q, Go{});
+    CHECK(myrmex::test::eventually([p] { return std::get<1>(tally(p)) == 1; }));
+    myrmex::send(l, Go{});
+    CHECK(myrmex::test::eventually([p] { return std::get<2>(tally(p)) == 1; }));
+    CHECK(tally(p) == std::tuple{2, 1, 1, 0});
+    CHECK(myrmex::alive(p));  // it trapped l's exit (the flag v1 set)
+
+    // Parked in a call to s: the swap waits until the call returns.
+    Pid s = myrmex::spawn([me] {
+      std::optional<myrmex::Request<Slow>> held;
+      myrmex::receive([&](myrmex::Request<Slow>& r) { held.emplace(std::move(r)); });
+      myrmex::send(me, Go{});
+      myrmex::receive([](Go&) {});
+      myrmex::reply(*held, 7);
+    });
+    myrmex::send(p, Ask{s});
+    myrmex::receive([](Go&) {});  // p waits in its call
+    Pid swapper = myrmex::spawn([p, me] {
+      auto r = code::swap(p, 1, 30s);
+      myrmex::send(me, std::string(r ? "swapped" : r.error().message));
+    });
+    std::string early = "none";
+    myrmex::receive([&](std::string& e) { early = e; }, myrmex::after(50ms, [] {}));
+    CHECK(early == "none");
+    CHECK(myrmex::process_info(p)->version == 2);
+    myrmex::send(s, Go{});
+    std::string outcome;
+    myrmex::receive([&](std::string& o) { outcome = o; });
+    CHECK(outcome == "swapped");
+    CHECK(tally(p) == std::tuple{1, 1, 1, 1});  // the call was answered, then it swapped
+    while (myrmex::alive(swapper)) myrmex::yield();
+
+    // p ends: our monitor and k's link, set on v1, fire from v1 after two swaps.
+    myrmex::exit(p, Term::atom("kill"));
+    myrmex::receive(myrmex::when([m](const myrmex::Down& d) { return d.ref == m; },
+                                 [](myrmex::Down& d) { CHECK(d.reason == Term::atom("killed")); }));
+    myrmex::receive([p](KSaw& saw) {
+      CHECK(saw.from == p);
+      CHECK(saw.reason == Term::atom("killed"));
+    });
+    CHECK(myrmex::test::eventually([] { return myrmex::whereis("watched") == Pid{}; }));
+    while (myrmex::alive(k)) myrmex::yield();
   });
 }
 
