@@ -302,10 +302,24 @@ std::vector<Pid> chain(long n, bool trap, std::function<void(Pid previous)> body
   return pids;
 }
 
-// wait_linked() returns once every process of a chain has linked the one before it.
+// linked() says whether `a` lists `b` among its links.
+bool linked(Pid a, Pid b) {
+  auto links = myrmex::test::links_of(a);
+  return std::find(links.begin(), links.end(), b) != links.end();
+}
+
+// wait_linked() returns once every process of a chain and the one before it hold their link on both sides.
+// One side is not enough: link() returns before the other side has taken the link signal, and a process that
+// dies before taking it answers with a noproc exit signal (as Erlang's), which would carry on down the chain.
 void wait_linked(const std::vector<Pid>& pids) {
   for (std::size_t i = 1; i < pids.size(); ++i)
-    while (myrmex::test::links_of(pids[i]).empty()) myrmex::yield();
+    while (!linked(pids[i], pids[i - 1]) || !linked(pids[i - 1], pids[i])) myrmex::yield();
+}
+
+// link_both() links the caller to `pid` and waits until `pid` holds the link too.
+void link_both(Pid pid) {
+  myrmex::link(pid);
+  while (!linked(pid, myrmex::self())) myrmex::yield();
 }
 
 }  // namespace
@@ -349,7 +363,7 @@ TEST_CASE("a trapping chain turns each exit into an Exit: each passes the reason
       });
       // The observer links the last one: its Exit closes the chain.
       wait_linked(pids);
-      myrmex::link(pids.back());
+      link_both(pids.back());
       // The first one's Exit comes from a process that ends with the reason.
       Pid first = myrmex::spawn([&] {
         myrmex::link(pids.front());
@@ -377,11 +391,11 @@ TEST_CASE(
       myrmex::set_trap_exit(true);
       std::vector<Pid> pids = chain(10, false, [](Pid) { myrmex::receive([](Go) {}); });
       wait_linked(pids);
-      myrmex::link(pids.back());
+      link_both(pids.back());
       myrmex::exit(pids.front(), Term::atom("kill"));
       auto e = myrmex::test::next_exit_from(pids.back());
       REQUIRE(e.has_value());
-      CHECK(e->reason == Term::atom("killed"));
+      CHECK_MESSAGE(e->reason == Term::atom("killed"), e->reason.to_string());
     });
   }
 }
