@@ -173,7 +173,17 @@ Task* Scheduler::take_runnext(bool with_fiber) {
   Task* next = runnext_;
   if (!next || (next->context != nullptr) != with_fiber || budget_ <= 0) return nullptr;
   runnext_ = nullptr;
+  share_slice();
   return next;
+}
+
+void Scheduler::share_slice() {
+  // A task run from runnext inherits what is left of the slice, so a pair passing messages back and forth
+  // shares one slice. While others wait in the local queue, it inherits at most an eighth: a pair that
+  // keeps waking each other would otherwise hold the core for a whole slice per round of the queue, and
+  // a process it woke that is queued behind others (a philosopher, a swapper) would starve.
+  const int share = group_.config_.reductions / 8;
+  if (budget_ > share && !local_.empty()) budget_ = share;
 }
 
 void Scheduler::pass_fiber(Task& from, Task& to) {
@@ -339,9 +349,14 @@ void Scheduler::after_switch(Task* task, SwitchReason why) {
       if (why == SwitchReason::end_hibernate) {
         finish_park(task);
       } else {
+        // What the ending task wakes (its monitors' and links' owners) runs next here, as if the task
+        // were still running: otherwise a parent waiting for its child's `Down` would queue, wake an idle
+        // scheduler, and follow the child to another core once per child.
+        ending_ = true;
         task->fiber_ended(why == SwitchReason::overflow     ? FiberEnd::overflow
                           : why == SwitchReason::terminated ? FiberEnd::terminated
                                                             : FiberEnd::finished);
+        ending_ = false;
       }
       return;
   }
@@ -377,6 +392,7 @@ Task* Scheduler::try_local() {
     runnext_ = nullptr;
     if (budget_ > 0) {
       inherit_slice_ = true;
+      share_slice();
       return t;
     }
     push_local(t);  // the slice it would inherit is spent: it queues like any other task
@@ -615,7 +631,7 @@ void SchedulerGroup::pin(unsigned index) {
 void SchedulerGroup::submit(Task& task, bool run_next) {
   Scheduler* s = Scheduler::current();
   if (s && &s->group_ == this) {
-    if (run_next && s->running_) {
+    if (run_next && (s->running_ || s->ending_)) {
       if (s->runnext_) s->push_local(s->runnext_);
       s->runnext_ = &task;
       return;

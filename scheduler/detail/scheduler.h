@@ -88,6 +88,8 @@ class Scheduler {
   // take_runnext() takes the runnext task for a direct hand-off (no trip through the loop): only if the
   // slice is not spent and the task has a suspended fiber (`with_fiber`) or needs a fresh one (not).
   Task* take_runnext(bool with_fiber);
+  // share_slice() caps the slice a runnext task inherits while other tasks wait in the local queue.
+  void share_slice();
   // pass_fiber() hands the running fiber, stack and all, from a task whose activation ended (idle, at
   // top level) to `to`, which needs a fresh fiber; `from` parks without one.
   void pass_fiber(Task& from, Task& to);
@@ -121,6 +123,7 @@ class Scheduler {
   [[no_unique_address]] SanitizerSide sanitizer_;
   StackCache stacks_;
   bool inherit_slice_ = false;  // the task find_work() returned came from runnext
+  bool ending_ = false;         // after_switch() is ending a task: what it wakes goes to runnext
   TimerWheel wheel_;
   std::int64_t timers_advanced_ms_ = -1;  // the wheel was last advanced to this millisecond
 
