@@ -349,14 +349,9 @@ void Scheduler::after_switch(Task* task, SwitchReason why) {
       if (why == SwitchReason::end_hibernate) {
         finish_park(task);
       } else {
-        // What the ending task wakes (its monitors' and links' owners) runs next here, as if the task
-        // were still running: otherwise a parent waiting for its child's `Down` would queue, wake an idle
-        // scheduler, and follow the child to another core once per child.
-        ending_ = true;
         task->fiber_ended(why == SwitchReason::overflow     ? FiberEnd::overflow
                           : why == SwitchReason::terminated ? FiberEnd::terminated
                                                             : FiberEnd::finished);
-        ending_ = false;
       }
       return;
   }
@@ -631,7 +626,7 @@ void SchedulerGroup::pin(unsigned index) {
 void SchedulerGroup::submit(Task& task, bool run_next) {
   Scheduler* s = Scheduler::current();
   if (s && &s->group_ == this) {
-    if (run_next && (s->running_ || s->ending_)) {
+    if (run_next && s->running_) {
       if (s->runnext_) s->push_local(s->runnext_);
       s->runnext_ = &task;
       return;

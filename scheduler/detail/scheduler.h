@@ -123,7 +123,6 @@ class Scheduler {
   [[no_unique_address]] SanitizerSide sanitizer_;
   StackCache stacks_;
   bool inherit_slice_ = false;  // the task find_work() returned came from runnext
-  bool ending_ = false;         // after_switch() is ending a task: what it wakes goes to runnext
   TimerWheel wheel_;
   std::int64_t timers_advanced_ms_ = -1;  // the wheel was last advanced to this millisecond
 

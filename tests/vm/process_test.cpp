@@ -209,6 +209,54 @@ TEST_CASE("fairness: a pair handing its slice to each other through runnext stil
   CHECK(spins_during >= 800);  // at least one spinner slice per 1000 round trips
 }
 
+TEST_CASE("fairness: a process queued behind a pair that hands runnext back and forth gets frequent turns") {
+  // One scheduler, so the counts follow reductions. The pair does ~22 reductions a round trip; a queued
+  // process gets a turn each time the slice the pair inherits is spent. That slice is capped at an eighth
+  // (500 reductions) while others wait in the local queue: ~90 turns in 2000 round trips, where a whole
+  // slice each time would give ~11.
+  myrmex::Node node(config(1));
+  std::atomic<bool> stop{false};
+  std::atomic<long> turns{0};
+  long turns_during = -1;
+  node.spawn([&] {
+    while (!stop) {
+      myrmex::yield();
+      ++turns;
+    }
+  });
+  node.run([&] {
+    Pid echo = myrmex::spawn([] {
+      for (;;) myrmex::receive([](Pid from) { myrmex::send(from, 0); });
+    });
+    long before = turns;
+    for (int i = 0; i < 2000; ++i) {
+      myrmex::send(echo, myrmex::self());
+      myrmex::receive([](int) {});
+    }
+    turns_during = turns - before;
+    stop = true;
+  });
+  MESSAGE("the queued process had ", turns_during, " turns in 2000 round trips");
+  CHECK(turns_during >= 40);
+}
+
+TEST_CASE("a spawned process runs on an idle scheduler while its parent computes without a charge point") {
+  // Erlang's idle schedulers steal a new process from a busy one's run queue. Ours must too: the child
+  // must not wait in a slot only the parent's scheduler takes from (runnext).
+  myrmex::Node node(config(2));
+  std::atomic<bool> ran{false};
+  bool seen = false;
+  node.run([&] {
+    myrmex::spawn([&] { ran = true; });
+    // No API call in this loop: the parent never yields its scheduler.
+    auto end = std::chrono::steady_clock::now() + 30s;
+    while (!ran.load() && std::chrono::steady_clock::now() < end) {
+    }
+    seen = ran.load();
+  });
+  CHECK(seen);
+}
+
 TEST_CASE("a yielding process waits behind everything queued, the global queue included") {
   // 2000 new processes overflow the local run queue (256) into the global one; a yielder alone in its
   // local queue must not be picked again and again before them.

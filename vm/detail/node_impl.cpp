@@ -51,11 +51,9 @@ Pid NodeImpl::start(Process* p) {
   // seq_cst, with stop()'s: either stop() sees this process in the table, or we see stopping_ (both may).
   std::atomic_thread_fence(std::memory_order_seq_cst);
   if (stopping_.load(std::memory_order_relaxed)) kill(*p);
-  // Spawned by a process: the child runs next on this scheduler, as Go's `go` does (runnext). A parent
-  // that spawns and then waits (fork/join, spawn_monitor) keeps the pair on one core instead of waking an
-  // idle scheduler that steals the child; a parent that spawns many pushes each previous child to its
-  // queue, where the others can steal it.
-  group.submit(*p, true);
+  // The child queues, it does not take runnext: runnext cannot be stolen, so a parent that computes on
+  // without an API call would hold its child off an idle scheduler (Erlang's idle schedulers steal it).
+  group.submit(*p, false);
   return pid;
 }
 
