@@ -25,6 +25,16 @@ void spawn_spinner(myrmex::Node& node, std::atomic<bool>& stop, std::atomic<long
     }
   });
 }
+// ping_pong() makes `rounds` round trips with a new echo process, through runnext on one scheduler.
+void ping_pong(int rounds) {
+  Pid echo = myrmex::spawn([] {
+    for (;;) myrmex::receive([](Pid from) { myrmex::send(from, 0); });
+  });
+  for (int i = 0; i < rounds; ++i) {
+    myrmex::send(echo, myrmex::self());
+    myrmex::receive([](int) {});
+  }
+}
 }  // namespace
 
 TEST_CASE("a process that returns exits with reason normal, and its PID dies") {
@@ -195,14 +205,8 @@ TEST_CASE("fairness: a pair handing its slice to each other through runnext stil
   long spins_during = -1;
   spawn_spinner(node, stop, spins);
   node.run([&] {
-    Pid echo = myrmex::spawn([] {
-      for (;;) myrmex::receive([](Pid from) { myrmex::send(from, 0); });
-    });
     long before = spins;
-    for (int i = 0; i < 2000; ++i) {
-      myrmex::send(echo, myrmex::self());
-      myrmex::receive([](int) {});
-    }
+    ping_pong(2000);
     spins_during = spins - before;
     stop = true;
   });
@@ -225,14 +229,8 @@ TEST_CASE("fairness: a process queued behind a pair that hands runnext back and 
     }
   });
   node.run([&] {
-    Pid echo = myrmex::spawn([] {
-      for (;;) myrmex::receive([](Pid from) { myrmex::send(from, 0); });
-    });
     long before = turns;
-    for (int i = 0; i < 2000; ++i) {
-      myrmex::send(echo, myrmex::self());
-      myrmex::receive([](int) {});
-    }
+    ping_pong(2000);
     turns_during = turns - before;
     stop = true;
   });
