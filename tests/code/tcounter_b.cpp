@@ -1,8 +1,14 @@
 // Test code library b: kind "tcounter" version 2, state {tcounter, N, History} (another C++ layout than a's).
-// Its code_change refuses a count of 13.
+// Its code_change refuses a count of 13. Built a second time as library c, version 3 (tests/code/meson.build
+// sets TCOUNTER_VERSION and TCOUNTER_NAME), for a third version of the kind.
 #include <stdexcept>
 
 #include "tests/code/protocol.h"
+
+#ifndef TCOUNTER_VERSION
+#define TCOUNTER_VERSION 2
+#define TCOUNTER_NAME "b"
+#endif
 
 namespace myrmex_test_code {
 
@@ -29,7 +35,7 @@ struct Server {
   explicit Server(const Term& args) : n(args.kind() == Term::Kind::integer ? args.as_integer() : 0) {}
 
   std::int64_t handle_call(Get&) { return n; }
-  int handle_call(WhichCode&) { return 2; }
+  int handle_call(WhichCode&) { return TCOUNTER_VERSION; }
   std::vector<std::string> handle_call(Unmatched&) { return unmatched; }
   void handle_cast(Add& a) {
     n += a.by;
@@ -42,7 +48,7 @@ struct Server {
   void handle_cast(NoteTo& t) { (void)myrmex::send(t.to, Note{"b", 2.5}); }
   void handle_cast(Crash&) { throw std::runtime_error("crash on request"); }
   void handle_info(myrmex::Message& m) {
-    // A's Note has this one's name: it must not pass for ours.
+    // A's Note (and c's) has this one's name: it must not pass for ours.
     if (m.is<Note>()) throw std::logic_error("another library's Note matched by name");
     unmatched.push_back(m.type_name());
   }
@@ -61,8 +67,8 @@ struct Server {
   }
 };
 
-CountsUnload unloaded{"b"};
+CountsUnload unloaded{TCOUNTER_NAME};
 
 }  // namespace tcounter_b
 
-MYRMEX_CODE_LIBRARY(myrmex::gen_server::version<tcounter_b::Server>("tcounter", 2))
+MYRMEX_CODE_LIBRARY(myrmex::gen_server::version<tcounter_b::Server>("tcounter", TCOUNTER_VERSION))

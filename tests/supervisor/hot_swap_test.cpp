@@ -24,7 +24,7 @@ using namespace myrmex_test_code;
 
 namespace {
 
-std::atomic<int> unloaded_a{0}, unloaded_b{0};
+std::atomic<int> unloaded_a{0}, unloaded_b{0}, unloaded_c{0};
 
 std::string library(const char* name) {
   const char* dir = std::getenv("MYRMEX_CODE_TEST_DIR");
@@ -58,7 +58,7 @@ Pid start(const char* name = "") {
 }  // namespace
 
 extern "C" void myrmex_test_library_unloaded(const char* name) {
-  (name[0] == 'a' ? unloaded_a : unloaded_b).fetch_add(1);
+  (name[0] == 'a' ? unloaded_a : name[0] == 'b' ? unloaded_b : unloaded_c).fetch_add(1);
 }
 
 TEST_CASE("hot swap from a library: state across layouts, by name, and back; each library unloaded once") {
@@ -214,6 +214,51 @@ TEST_CASE("code libraries: a process still inside the old library's code is the 
     CHECK(eventually([a0] { return unloaded_a == a0 + 1; }));  // nothing else held it
   });
   CHECK(unloaded_a == a0 + 1);  // once: the node's end does not close it again
+}
+
+TEST_CASE(
+    "code libraries: a third version's library purges the oldest: its processes are killed, then it goes") {
+  const int a0 = unloaded_a, b0 = unloaded_b, c0 = unloaded_c;
+  {
+    myrmex::Node node(config(2));
+    node.run([a0, b0] {
+      load("tcounter_a");
+      const Pid stays = start(), moves = start();
+      const myrmex::MonitorRef ref = myrmex::monitor(stays);
+      gs::cast(moves, Add{5});
+      load("tcounter_b");
+      const Pid on_b = start();
+      REQUIRE(gs::swap(moves, 2));
+      load("tcounter_c");  // version 1 is purged first: `stays` is killed, and nothing holds a any more
+      const bool down = myrmex::receive(
+          [&](myrmex::Down& d) {
+            CHECK(d.ref == ref);
+            CHECK(d.pid == stays);
+            CHECK(d.reason == Term::atom("killed"));
+            return true;
+          },
+          myrmex::after(30s, [] { return false; }));
+      CHECK(down);
+      CHECK(eventually([a0] { return unloaded_a == a0 + 1; }));
+      CHECK(unloaded_b == b0);
+      CHECK(which(moves) == 2);
+      CHECK(count(moves) == 5);
+      CHECK(which(on_b) == 2);
+      CHECK(which(start()) == 3);
+      auto kinds = code::which_kinds();
+      REQUIRE(kinds.size() == 1);
+      REQUIRE(kinds[0].versions.size() == 2);
+      CHECK(kinds[0].versions[0].version == 3);
+      CHECK(kinds[0].versions[1].version == 2);
+      CHECK(kinds[0].versions[1].processes == 2);
+      REQUIRE(gs::swap(moves, 3));  // b's state read by c, the same layout built again
+      CHECK(count(moves) == 5);
+      CHECK(gs::swap(moves, 1).error() == code::CodeError::not_loaded);
+    });
+  }
+  CHECK(unloaded_a == a0 + 1);
+  CHECK(unloaded_b == b0 + 1);
+  CHECK(unloaded_c == c0 + 1);
 }
 
 TEST_CASE("hot swap: a supervisor restarts its child on the kind's current version") {
