@@ -170,11 +170,31 @@ void Scheduler::fiber_entry(Transfer t) {
 }
 
 Task* Scheduler::take_runnext(bool with_fiber) {
-  Task* next = runnext_;
-  if (!next || (next->context != nullptr) != with_fiber || budget_ <= 0) return nullptr;
-  runnext_ = nullptr;
+  if (budget_ <= 0) return nullptr;
+  // Claimed before it is looked at: until then a thief may take it and run it.
+  Task* next = take_runnext_any();
+  if (!next) return nullptr;
+  if ((next->context != nullptr) != with_fiber) {
+    runnext_.store(next, std::memory_order_release);  // not for this hand-off: back (only we fill the slot)
+    return nullptr;
+  }
   share_slice();
   return next;
+}
+
+Task* Scheduler::take_runnext_any() {
+  if (!runnext_.load(std::memory_order_relaxed)) return nullptr;  // no RMW for an empty slot
+  return runnext_.exchange(nullptr, std::memory_order_acquire);
+}
+
+void Scheduler::set_runnext(Task& task) {
+  // Thieves only ever empty the slot, so an empty one can be filled with a plain store.
+  Task* old = runnext_.load(std::memory_order_relaxed);
+  if (!old) {
+    runnext_.store(&task, std::memory_order_release);
+    return;
+  }
+  if ((old = runnext_.exchange(&task, std::memory_order_acq_rel))) push_local(old);
 }
 
 void Scheduler::share_slice() {
@@ -320,10 +340,7 @@ void Scheduler::after_switch(Task* task, SwitchReason why) {
     case SwitchReason::yield:
       // The slice is spent: whoever waits in runnext goes before the yielder, so a pair that keeps
       // waking each other cannot starve the queue.
-      if (runnext_) {
-        push_local(runnext_);
-        runnext_ = nullptr;
-      }
+      if (Task* next = take_runnext_any()) push_local(next);
       task->state.exchange(TaskState::runnable, std::memory_order_acq_rel);
       // Behind everything that waits, the global queue included (Go's Gosched): otherwise a yielder
       // that is alone in the local queue would be picked again and again before the global queue.
@@ -383,8 +400,7 @@ Task* Scheduler::try_local() {
   // Now and then look at the global queue first, so tasks there are not starved by local ping-pong.
   if (++ticks_ % 61 == 0)
     if (Task* t = group_.pop_global()) return t;
-  if (Task* t = runnext_) {
-    runnext_ = nullptr;
+  if (Task* t = take_runnext_any()) {
     if (budget_ > 0) {
       inherit_slice_ = true;
       share_slice();
@@ -398,14 +414,33 @@ Task* Scheduler::try_local() {
 
 Task* Scheduler::try_steal() {
   const unsigned n = group_.size();
+  if (runnext_seen_.size() != n) runnext_seen_.resize(n);
   for (unsigned k = 1; k < n; ++k) {
     Scheduler& victim = *group_.schedulers_[(index_ + k) % n];
     if (victim.local_.steal_into(local_) > 0) {
       steals_.fetch_add(1, std::memory_order_relaxed);
       return local_.pop();
     }
+    if (Task* t = steal_runnext(victim, runnext_seen_[(index_ + k) % n])) {
+      steals_.fetch_add(1, std::memory_order_relaxed);
+      return t;
+    }
   }
   return nullptr;
+}
+
+Task* Scheduler::steal_runnext(Scheduler& victim, RunnextSeen& seen) {
+  // Only a task the victim has left in runnext since our last look, not switching meanwhile: its running
+  // task computes on (or the thread is descheduled). A victim that hands messages back and forth switches
+  // all the time, and its runnext stays on its core, as it should (Go's runqsteal waits ~3 us instead).
+  Task* t = victim.runnext_.load(std::memory_order_acquire);
+  const std::uint64_t switches = victim.switches_.load(std::memory_order_relaxed);
+  if (!t || t != seen.task || switches != seen.switches) {
+    seen = {t, switches};
+    return nullptr;
+  }
+  seen = {};
+  return victim.runnext_.compare_exchange_strong(t, nullptr, std::memory_order_acquire) ? t : nullptr;
 }
 
 void Scheduler::become_spinning_done() {
@@ -627,14 +662,21 @@ void SchedulerGroup::submit(Task& task, bool run_next) {
   Scheduler* s = Scheduler::current();
   if (s && &s->group_ == this) {
     if (run_next && s->running_) {
-      if (s->runnext_) s->push_local(s->runnext_);
-      s->runnext_ = &task;
+      s->set_runnext(task);
       return;
     }
     s->push_local(&task);
     return;
   }
   push_global(&task);
+  wake_one();
+}
+
+void SchedulerGroup::submit_spawned(Task& task) {
+  Scheduler* s = Scheduler::current();
+  if (!s || &s->group_ != this || !s->running_) return submit(task, false);
+  s->set_runnext(task);
+  // An idle scheduler comes to look: should the parent compute on rather than park, it steals the child.
   wake_one();
 }
 

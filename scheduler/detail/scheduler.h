@@ -88,6 +88,17 @@ class Scheduler {
   // take_runnext() takes the runnext task for a direct hand-off (no trip through the loop): only if the
   // slice is not spent and the task has a suspended fiber (`with_fiber`) or needs a fresh one (not).
   Task* take_runnext(bool with_fiber);
+  // take_runnext_any() empties runnext and returns what it held (owner only).
+  Task* take_runnext_any();
+  // set_runnext() puts `task` in runnext; what was there moves to the local queue (owner only).
+  void set_runnext(Task& task);
+  // steal_runnext() takes `victim`'s runnext task if it has been waiting there since our last look
+  // (`seen` remembers that look).
+  struct RunnextSeen {
+    Task* task = nullptr;
+    std::uint64_t switches = 0;
+  };
+  Task* steal_runnext(Scheduler& victim, RunnextSeen& seen);
   // share_slice() caps the slice a runnext task inherits while other tasks wait in the local queue.
   void share_slice();
   // pass_fiber() hands the running fiber, stack and all, from a task whose activation ended (idle, at
@@ -113,7 +124,9 @@ class Scheduler {
 
   // Owner thread only.
   RunQueue local_;
-  Task* runnext_ = nullptr;  // woken by the running task: runs next, inheriting the slice
+  // Woken or spawned by the running task: runs next, inheriting the slice. The owner fills it; the owner
+  // and thieves (steal_runnext()) empty it.
+  alignas(64) std::atomic<Task*> runnext_{nullptr};
   int budget_ = 0;
   int budget_at_switch_in_ = 0;  // budget_ when the running task was switched in
   std::uint32_t ticks_ = 0;
@@ -122,7 +135,8 @@ class Scheduler {
   Context loop_context_ = nullptr;
   [[no_unique_address]] SanitizerSide sanitizer_;
   StackCache stacks_;
-  bool inherit_slice_ = false;  // the task find_work() returned came from runnext
+  bool inherit_slice_ = false;             // the task find_work() returned came from runnext
+  std::vector<RunnextSeen> runnext_seen_;  // per scheduler, for steal_runnext()
   TimerWheel wheel_;
   std::int64_t timers_advanced_ms_ = -1;  // the wheel was last advanced to this millisecond
 
@@ -158,6 +172,12 @@ class SchedulerGroup {
   // thread, the target runs next on the same scheduler, inheriting the slice (no cross-core hop); otherwise
   // it goes to a queue and an idle scheduler is woken.
   void submit(Task& task, bool run_next);
+  // submit_spawned() makes a new task runnable. Spawned by a running task, it runs next on the same
+  // scheduler, as Go's `go` statement does: a parent that spawns and then waits (fork/join, spawn_monitor)
+  // keeps the pair on one core. An idle scheduler is woken all the same, and steals the child if the
+  // parent goes on computing (steal_runnext()); a parent that spawns many pushes each earlier child to its
+  // queue, where the others take them at once.
+  void submit_spawned(Task& task);
   // notify() wakes `task` if it is parked, or makes it look again if it is running (any thread).
   void notify(Task& task) {
     if (mark_notified(task)) submit(task, true);

@@ -23,6 +23,7 @@ void Watchdog::watch() {
   struct Seen {
     std::uint64_t progress = 0;
     std::uint64_t task = 0;
+    std::uint64_t switches = 0;
     steady_clock::time_point since{};
     bool reported = false;
   };
@@ -46,8 +47,13 @@ void Watchdog::watch() {
       std::uint64_t task = s.running_id_.load(std::memory_order_relaxed);
       any_running |= task != 0;
       Seen& last = seen[i];
+      // A task waiting in runnext while its scheduler has not switched for a whole round: the idle
+      // schedulers may all be asleep, none spinning to steal it. Wake one (it steals on its second look).
+      const std::uint64_t switches = s.switches_.load(std::memory_order_relaxed);
+      if (s.runnext_.load(std::memory_order_relaxed) && switches == last.switches) group_.wake_one();
+      last.switches = switches;
       if (task == 0 || progress != last.progress || task != last.task) {
-        last = Seen{progress, task, now, false};
+        last = Seen{progress, task, switches, now, false};
         continue;
       }
       auto ran = duration_cast<milliseconds>(now - last.since);

@@ -2,7 +2,8 @@
 //
 // Internal to myrmex. C++ cannot be preempted safely, so a loop without charge points hogs its scheduler;
 // this thread samples each scheduler's progress counter and reports a task whose counter stood still for
-// longer than the configured limit, once per stall.
+// longer than the configured limit, once per stall. It also wakes an idle scheduler when a task waits in
+// a scheduler's runnext slot while that scheduler does not switch (see Scheduler::steal_runnext()).
 #pragma once
 
 #include <condition_variable>

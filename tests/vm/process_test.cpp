@@ -238,21 +238,39 @@ TEST_CASE("fairness: a process queued behind a pair that hands runnext back and 
   CHECK(turns_during >= 40);
 }
 
-TEST_CASE("a spawned process runs on an idle scheduler while its parent computes without a charge point") {
-  // Erlang's idle schedulers steal a new process from a busy one's run queue. Ours must too: the child
-  // must not wait in a slot only the parent's scheduler takes from (runnext).
+namespace {
+// runs_elsewhere() is whether `start(ran)`, which makes a process that sets `ran` runnable, lets it run
+// while the caller computes without a charge point (so never yields its scheduler) for up to 30 s.
+template <class Start>
+bool runs_elsewhere(Start start) {
   myrmex::Node node(config(2));
   std::atomic<bool> ran{false};
   bool seen = false;
   node.run([&] {
-    myrmex::spawn([&] { ran = true; });
-    // No API call in this loop: the parent never yields its scheduler.
+    start(ran);
     auto end = std::chrono::steady_clock::now() + 30s;
     while (!ran.load() && std::chrono::steady_clock::now() < end) {
     }
     seen = ran.load();
   });
-  CHECK(seen);
+  return seen;
+}
+}  // namespace
+
+TEST_CASE(
+    "a process spawned or woken by one that computes on without a charge point runs on an idle scheduler") {
+  // Erlang's idle schedulers steal a runnable process from a busy one. Ours steal from runnext too, where a
+  // spawned or woken process waits to run next on its parent's or waker's scheduler.
+  auto spawned = [](std::atomic<bool>& ran) { myrmex::spawn([&ran] { ran = true; }); };
+  auto woken = [](std::atomic<bool>& ran) {
+    Pid p = myrmex::spawn([&ran] { myrmex::receive([&](Go) { ran = true; }); });
+    // Parked in its receive before the Go, so that the send wakes it.
+    REQUIRE(myrmex::test::eventually(
+        [p] { return myrmex::process_info(p)->status == myrmex::ProcessStatus::waiting; }));
+    myrmex::send(p, Go{});
+  };
+  CHECK(runs_elsewhere(spawned));
+  CHECK(runs_elsewhere(woken));
 }
 
 TEST_CASE("a yielding process waits behind everything queued, the global queue included") {

@@ -51,9 +51,7 @@ Pid NodeImpl::start(Process* p) {
   // seq_cst, with stop()'s: either stop() sees this process in the table, or we see stopping_ (both may).
   std::atomic_thread_fence(std::memory_order_seq_cst);
   if (stopping_.load(std::memory_order_relaxed)) kill(*p);
-  // The child queues, it does not take runnext: runnext cannot be stolen, so a parent that computes on
-  // without an API call would hold its child off an idle scheduler (Erlang's idle schedulers steal it).
-  group.submit(*p, false);
+  group.submit_spawned(*p);
   return pid;
 }
 
