@@ -144,7 +144,8 @@ struct TerminateHandler {
 // ---------------------------------------------------------------------------------------------------------
 // Scheduler
 
-Scheduler::Scheduler(SchedulerGroup& group, unsigned index) : group_(group), index_(index) {}
+Scheduler::Scheduler(SchedulerGroup& group, unsigned index)
+    : group_(group), index_(index), runnext_seen_(group.config_.schedulers) {}
 
 __attribute__((noinline)) Scheduler* Scheduler::current() {
   Scheduler* s = tls_scheduler;
@@ -414,14 +415,14 @@ Task* Scheduler::try_local() {
 
 Task* Scheduler::try_steal() {
   const unsigned n = group_.size();
-  if (runnext_seen_.size() != n) runnext_seen_.resize(n);
   for (unsigned k = 1; k < n; ++k) {
-    Scheduler& victim = *group_.schedulers_[(index_ + k) % n];
+    const unsigned v = (index_ + k) % n;
+    Scheduler& victim = *group_.schedulers_[v];
     if (victim.local_.steal_into(local_) > 0) {
       steals_.fetch_add(1, std::memory_order_relaxed);
       return local_.pop();
     }
-    if (Task* t = steal_runnext(victim, runnext_seen_[(index_ + k) % n])) {
+    if (Task* t = steal_runnext(victim, runnext_seen_[v])) {
       steals_.fetch_add(1, std::memory_order_relaxed);
       return t;
     }
@@ -673,10 +674,9 @@ void SchedulerGroup::submit(Task& task, bool run_next) {
 }
 
 void SchedulerGroup::submit_spawned(Task& task) {
-  Scheduler* s = Scheduler::current();
-  if (!s || &s->group_ != this || !s->running_) return submit(task, false);
-  s->set_runnext(task);
+  submit(task, true);
   // An idle scheduler comes to look: should the parent compute on rather than park, it steals the child.
+  // (Where submit() queued it, it has woken one already, and this returns at once.)
   wake_one();
 }
 

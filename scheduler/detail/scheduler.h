@@ -124,9 +124,6 @@ class Scheduler {
 
   // Owner thread only.
   RunQueue local_;
-  // Woken or spawned by the running task: runs next, inheriting the slice. The owner fills it; the owner
-  // and thieves (steal_runnext()) empty it.
-  alignas(64) std::atomic<Task*> runnext_{nullptr};
   int budget_ = 0;
   int budget_at_switch_in_ = 0;  // budget_ when the running task was switched in
   std::uint32_t ticks_ = 0;
@@ -137,6 +134,10 @@ class Scheduler {
   StackCache stacks_;
   bool inherit_slice_ = false;             // the task find_work() returned came from runnext
   std::vector<RunnextSeen> runnext_seen_;  // per scheduler, for steal_runnext()
+
+  // Woken or spawned by the running task: runs next, inheriting the slice. The owner fills it; the owner
+  // and thieves (steal_runnext()) empty it. A line of its own: thieves read it while the owner runs.
+  alignas(64) std::atomic<Task*> runnext_{nullptr};
   TimerWheel wheel_;
   std::int64_t timers_advanced_ms_ = -1;  // the wheel was last advanced to this millisecond
 

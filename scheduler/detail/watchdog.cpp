@@ -1,6 +1,7 @@
 #include "scheduler/detail/watchdog.h"
 
 #include <chrono>
+#include <utility>
 #include <vector>
 
 #include "scheduler/detail/scheduler.h"
@@ -49,11 +50,11 @@ void Watchdog::watch() {
       Seen& last = seen[i];
       // A task waiting in runnext while its scheduler has not switched for a whole round: the idle
       // schedulers may all be asleep, none spinning to steal it. Wake one (it steals on its second look).
-      const std::uint64_t switches = s.switches_.load(std::memory_order_relaxed);
+      const std::uint64_t switches =
+          std::exchange(last.switches, s.switches_.load(std::memory_order_relaxed));
       if (s.runnext_.load(std::memory_order_relaxed) && switches == last.switches) group_.wake_one();
-      last.switches = switches;
       if (task == 0 || progress != last.progress || task != last.task) {
-        last = Seen{progress, task, switches, now, false};
+        last = Seen{progress, task, last.switches, now, false};
         continue;
       }
       auto ran = duration_cast<milliseconds>(now - last.since);
