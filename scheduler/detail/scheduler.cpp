@@ -455,13 +455,13 @@ void Scheduler::become_spinning_done() {
 void Scheduler::fire_timers() {
   if (!wheel_.armed()) return;
   // No timer is due in the millisecond it was armed in (deadline_after()), so one advance per millisecond
-  // fires them all; more would only take the wheel's lock again (a call arms one timer per call).
+  // fires them all; more would only walk the wheel again.
   const std::int64_t now = now_ms();
   if (now == timers_advanced_ms_) return;
   timers_advanced_ms_ = now;
-  wheel_.advance(now, [this](TimerEntry& e) {
-    e.task->timed_out.store(true, std::memory_order_release);
-    group_.notify(*e.task);
+  wheel_.advance(now, [this](TimerRef& r) {
+    r.task->timed_out.store(true, std::memory_order_release);
+    group_.notify(*r.task);
   });
 }
 

@@ -36,7 +36,7 @@ enum class FiberEnd : std::uintptr_t {
 
 class Task {
  public:
-  Task() { timer.task = this; }
+  Task() = default;
   Task(const Task&) = delete;
   Task& operator=(const Task&) = delete;
 
@@ -64,7 +64,7 @@ class Task {
   std::atomic<bool> holds_stack{false};
 
   // Receive/sleep time-out. `timed_out` is set by the wheel before it notifies.
-  TimerEntry timer;
+  TimerRef timer{this};
   std::atomic<bool> timed_out{false};
 
   // Owned by the scheduler currently running the task (or that last switched it off).

@@ -1,18 +1,23 @@
 // TimerWheel: a hashed timing wheel (1 ms ticks) for receive time-outs and sleep_for().
 //
-// Internal to myrmex. Each scheduler owns one and advances it from its loop; a timer is armed by the
-// process running on that scheduler and may be cancelled from any thread (the process may have migrated),
-// hence the mutex. A task has at most one armed timer (it parks with one deadline at a time), so the
-// entry lives inside the task and arming allocates nothing.
+// Internal to myrmex. Each scheduler owns one, and only its thread touches the wheel's lists: it arms the
+// timers of the tasks it runs, fires them from its loop, and cancels them without a lock or a locked
+// instruction while their task still runs on it (a call arms and cancels one per call). A task that
+// migrated since it armed cancels from the other scheduler's thread: it claims its entry with one CAS
+// (armed -> cancelled) and hands it back to the owner through a lock-free stack, which the owner drains at
+// its next advance. Each arming takes a fresh entry (from the wheel's free list), so a task that cancelled
+// remotely can arm again at once, and exit, without waiting for the owner to give its entry back.
 //
-// Lock order: the wheel's mutex, then whatever `fire` takes (notify() may push to the global queue and
-// wake a sleeper: SchedulerGroup's global and idle mutexes). Nothing takes a wheel's mutex under those.
+// An entry's states, and who owns it in each:
+//   armed     -> firing    the owner claims it to fire (CAS); the task may no longer cancel it
+//   firing    -> fired     the fire has returned; from now on only the task touches the entry (it frees it)
+//   armed     -> cancelled a task on another thread claimed it (CAS); from now on only the owner touches it
+// A cancel on the owner's thread unlinks an armed entry directly: the owner cannot be firing it meanwhile.
 #pragma once
 
 #include <array>
 #include <atomic>
 #include <cstdint>
-#include <mutex>
 #include <optional>
 
 #include "scheduler/detail/yield_point.h"
@@ -21,17 +26,28 @@ namespace myrmex::scheduler::detail {
 
 class Task;
 class TimerWheel;
+struct TimerEntry;
+
+// TimerRef is a task's handle on its one timer (it parks with one deadline at a time). Only the task
+// reads or writes it, from whichever thread it runs on.
+struct TimerRef {
+  explicit TimerRef(Task* owner = nullptr) : task(owner) {}
+  Task* task;
+  TimerEntry* entry = nullptr;  // the current arming (armed, firing or fired), or null
+};
+
+enum class TimerState : std::uint8_t { armed, firing, fired, cancelled };
 
 struct TimerEntry {
-  Task* task = nullptr;        // the task it belongs to (set once)
-  TimerEntry* prev = nullptr;  // GUARDED_BY(wheel->mutex_)
-  TimerEntry* next = nullptr;  // GUARDED_BY(wheel->mutex_)
+  TimerRef* ref = nullptr;               // the arming's handle; the owner reads it only while armed or firing
+  TimerWheel* wheel = nullptr;           // the wheel it was armed on
+  TimerEntry* prev = nullptr;            // owner only: the slot's list
+  TimerEntry* next = nullptr;            // owner only: the slot's list, or the free list
+  TimerEntry* next_cancelled = nullptr;  // the cancelled stack (written before the push)
   std::int64_t deadline_ms = 0;
-  std::size_t slot = 0;  // GUARDED_BY(wheel->mutex_): the slot it is linked into
-  // The wheel holding the entry: set by arm(); reset to null (under that wheel's mutex) by cancel(), or by
-  // advance() once the fire has *returned*. Null means: not armed, and no fire of the last arming can
-  // still land.
-  std::atomic<TimerWheel*> wheel{nullptr};
+  std::uint32_t slot = 0;  // owner only: the slot it is linked into
+  bool linked = false;     // owner only
+  std::atomic<TimerState> state{TimerState::armed};
 };
 
 // now_ms() is the steady clock in milliseconds, the wheel's time base.
@@ -47,26 +63,28 @@ class TimerWheel {
   static constexpr std::size_t kSlots = 1024;
 
   TimerWheel();
+  ~TimerWheel();
+  TimerWheel(const TimerWheel&) = delete;
+  TimerWheel& operator=(const TimerWheel&) = delete;
 
-  // arm() links `e` to fire at `deadline_ms` (owner scheduler only; `e` must not be armed).
-  void arm(TimerEntry& e, std::int64_t deadline_ms);
-  // cancel() unlinks `e` if still armed (any thread). Returns false if it had already fired. Either way,
-  // once it returns no fire of that arming can still land: a fire under way holds the wheel's mutex and
-  // leaves `e.wheel` set until `fire` has returned, so cancel() blocks on the mutex until it is done. (A
-  // receive that cancels its time-out and then resets `timed_out` for the next one relies on this.) May
-  // block for as long as one advance() takes.
-  static bool cancel(TimerEntry& e);
+  // arm() links `r` to fire at `deadline_ms` (owner thread only; `r` must not be armed: every arming is
+  // ended by cancel(), even one that fired).
+  void arm(TimerRef& r, std::int64_t deadline_ms);
+  // cancel() ends `r`'s arming, whichever wheel armed it; `this` is the wheel of the scheduler whose thread
+  // calls (the task's scheduler now). Returns false if it had already fired (or `r` was not armed). Either
+  // way, once it returns no fire of that arming can still land, so the task may reset `timed_out` and arm
+  // again (a receive relies on this). Waits only for a fire already under way on another thread.
+  bool cancel(TimerRef& r);
 
-  // advance() fires every entry due at `now` (owner only). `fire(e)` runs under the wheel lock with the
-  // entry unlinked but still marked as this wheel's (see cancel()), which is also what keeps the entry's
-  // task alive while it is notified: the task cancels its timer before it can exit.
+  // advance() fires every entry due at `now` (owner only). `fire(ref)` runs with the entry claimed and
+  // unlinked; the task cannot finish its cancel(), hence cannot exit, until `fire` has returned.
   template <class Fire>
   void advance(std::int64_t now, Fire&& fire) {
-    if (count_.load(std::memory_order_relaxed) == 0) {
+    if (cancelled_.load(std::memory_order_relaxed) != nullptr) reclaim_cancelled();
+    if (linked_ == 0) {
       current_ = now;
       return;
     }
-    std::lock_guard lock(mutex_);
     std::int64_t from = current_;
     std::int64_t ticks = now - from;
     if (ticks > static_cast<std::int64_t>(kSlots)) ticks = kSlots;
@@ -76,11 +94,16 @@ class TimerWheel {
         TimerEntry* next = e->next;
         if (e->deadline_ms <= now) {
           unlink(*e);
-          // The window the seeded mode and race tests widen: unlinked, not yet fired.
-          yield_point("timer.fire.unlinked");
-          fire(*e);
-          // release: a cancel() that reads null without the lock sees everything `fire` did.
-          e->wheel.store(nullptr, std::memory_order_release);
+          TimerState expected = TimerState::armed;
+          // A failed claim means the task cancelled it from another thread: it is on (or about to be
+          // pushed on) the cancelled stack, which frees it.
+          if (e->state.compare_exchange_strong(expected, TimerState::firing, std::memory_order_acq_rel)) {
+            // The window the seeded mode and race tests widen: claimed and unlinked, not yet fired.
+            yield_point("timer.fire.unlinked");
+            fire(*e->ref);
+            // release: a canceller that reads `fired` sees everything `fire` did.
+            e->state.store(TimerState::fired, std::memory_order_release);
+          }
         }
         e = next;
       }
@@ -88,20 +111,30 @@ class TimerWheel {
     current_ = now;
   }
 
-  // armed() tells whether any timer is pending (cheap; any thread).
-  bool armed() const { return count_.load(std::memory_order_relaxed) != 0; }
+  // armed() tells whether the wheel holds anything to fire or reclaim (owner only).
+  bool armed() const { return linked_ != 0 || cancelled_.load(std::memory_order_relaxed) != nullptr; }
 
   // next_due_ms() is a lower bound of the earliest deadline (owner only), nullopt when nothing is armed.
-  std::optional<std::int64_t> next_due_ms();
+  // Entries cancelled from other threads make it due at once, so that a sleeping owner wakes to free them.
+  std::optional<std::int64_t> next_due_ms() const;
 
  private:
-  // unlink() takes `e` off its slot's list; `e.wheel` is left for the caller to reset. REQUIRES(mutex_)
-  void unlink(TimerEntry& e);
+  static constexpr std::size_t kMaxFree = 256;
 
-  std::mutex mutex_;
-  std::array<TimerEntry*, kSlots> slots_{};  // GUARDED_BY(mutex_)
-  std::atomic<std::size_t> count_{0};        // written under mutex_, read anywhere
-  std::int64_t current_;                     // owner only: last tick advanced to
+  TimerEntry* allocate();
+  void recycle(TimerEntry* e);
+  // unlink() takes `e` off its slot's list.
+  void unlink(TimerEntry& e);
+  // reclaim_cancelled() unlinks and frees what other threads cancelled.
+  void reclaim_cancelled();
+
+  std::array<TimerEntry*, kSlots> slots_{};
+  std::size_t linked_ = 0;
+  std::int64_t current_;  // last tick advanced to
+  TimerEntry* free_ = nullptr;
+  std::size_t free_count_ = 0;
+  // Pushed by cancels on other threads, taken whole by the owner. Its own line: those threads write it.
+  alignas(64) std::atomic<TimerEntry*> cancelled_{nullptr};
 };
 
 }  // namespace myrmex::scheduler::detail

@@ -1,4 +1,5 @@
-// The timer wheel on its own: arm / cancel / advance, laps, and cancel racing with a fire.
+// The timer wheel on its own: arm / cancel / advance, laps, cancels on the owner's thread and from another
+// thread (a task that migrated), and those racing with a fire.
 #include "scheduler/detail/timer_wheel.h"
 
 #include <doctest/doctest.h>
@@ -14,31 +15,32 @@
 using namespace std::chrono_literals;
 using myrmex::scheduler::detail::kYieldPoints;
 using myrmex::scheduler::detail::now_ms;
-using myrmex::scheduler::detail::TimerEntry;
+using myrmex::scheduler::detail::TimerRef;
 using myrmex::scheduler::detail::TimerWheel;
 using myrmex::test::scaled;
 
 namespace {
 
-// Wheel records which entries fired, and at which advance(now).
+// Wheel records which timers fired, and at which advance(now). Its thread is the owner's.
 struct Wheel {
-  explicit Wheel(int n) : entries(new TimerEntry[static_cast<std::size_t>(n)]), fired_at(n, -1), fires(n, 0) {
+  explicit Wheel(int n) : refs(new TimerRef[static_cast<std::size_t>(n)]), fired_at(n, -1), fires(n, 0) {
     // advance() with nothing armed sets the wheel's time: the tests count ticks from `base`.
-    wheel.advance(base, [](TimerEntry&) {});
+    wheel.advance(base, [](TimerRef&) {});
   }
-  int index(TimerEntry& e) const { return static_cast<int>(&e - entries.get()); }
-  TimerEntry& operator[](int i) { return entries[static_cast<std::size_t>(i)]; }
+  int index(TimerRef& r) const { return static_cast<int>(&r - refs.get()); }
+  TimerRef& operator[](int i) { return refs[static_cast<std::size_t>(i)]; }
   void arm(int i, std::int64_t at) { wheel.arm((*this)[i], base + at); }
+  bool cancel(int i) { return wheel.cancel((*this)[i]); }
   void advance(std::int64_t to) {
-    wheel.advance(base + to, [&](TimerEntry& e) {
-      fired_at[static_cast<std::size_t>(index(e))] = to;
-      ++fires[static_cast<std::size_t>(index(e))];
+    wheel.advance(base + to, [&](TimerRef& r) {
+      fired_at[static_cast<std::size_t>(index(r))] = to;
+      ++fires[static_cast<std::size_t>(index(r))];
     });
   }
 
   const std::int64_t base = now_ms();
   TimerWheel wheel;
-  std::unique_ptr<TimerEntry[]> entries;
+  std::unique_ptr<TimerRef[]> refs;
   std::vector<std::int64_t> fired_at;
   std::vector<int> fires;
 };
@@ -57,9 +59,10 @@ TEST_CASE("an armed timer fires once, at the first advance that reaches its dead
   CHECK(w.fires[0] == 1);
   CHECK(w.fired_at[0] == 10);
   CHECK_FALSE(w.wheel.armed());
-  CHECK(w[0].wheel.load() == nullptr);
   w.advance(2000);  // past the next laps over its slot
   CHECK(w.fires[0] == 1);
+  CHECK_FALSE(w.cancel(0));  // ends the arming that fired
+  CHECK(w[0].entry == nullptr);
 }
 
 TEST_CASE("a deadline already past fires at the next advance") {
@@ -75,14 +78,14 @@ TEST_CASE("cancel() unlinks an armed timer, which then never fires; cancel() aft
   w.arm(0, 10);
   w.arm(1, 10);  // same slot as 0
   w.arm(2, 20);
-  CHECK(TimerWheel::cancel(w[1]));
-  CHECK_FALSE(TimerWheel::cancel(w[1]));  // not armed any more
+  CHECK(w.cancel(1));
+  CHECK_FALSE(w.cancel(1));  // not armed any more
   w.advance(30);
   CHECK(w.fires == std::vector<int>{1, 0, 1});
-  CHECK_FALSE(TimerWheel::cancel(w[0]));  // fired
-  CHECK_FALSE(TimerWheel::cancel(w[2]));
-  TimerEntry never_armed;
-  CHECK_FALSE(TimerWheel::cancel(never_armed));
+  CHECK_FALSE(w.cancel(0));  // fired
+  CHECK_FALSE(w.cancel(2));
+  TimerRef never_armed;
+  CHECK_FALSE(w.wheel.cancel(never_armed));
   // An entry can be armed again after a cancel or a fire.
   w.arm(1, 40);
   w.arm(0, 45);
@@ -124,11 +127,11 @@ TEST_CASE("next_due_ms() is a lower bound of the earliest deadline, nullopt when
   REQUIRE(due.has_value());
   CHECK(*due <= w.base + 300);
   CHECK(*due >= w.base);
-  TimerWheel::cancel(w[0]);
+  w.cancel(0);
   due = w.wheel.next_due_ms();
   REQUIRE(due.has_value());
   CHECK(*due <= w.base + 1500);
-  TimerWheel::cancel(w[1]);
+  w.cancel(1);
   CHECK_FALSE(w.wheel.next_due_ms().has_value());
 }
 
@@ -164,9 +167,30 @@ TEST_CASE(
   CHECK_FALSE(w.wheel.armed());
 }
 
+TEST_CASE("a cancel from another thread hands the entry back: the owner frees it at its next advance") {
+  Wheel w(2);
+  TimerWheel elsewhere;  // the wheel of the scheduler the task migrated to
+  w.arm(0, 10);
+  w.arm(1, 10);
+  std::thread([&] {
+    CHECK(elsewhere.cancel(w[0]));
+    CHECK(w[0].entry == nullptr);
+    elsewhere.arm(w[0], 0);  // armed again at once, on the other wheel
+  }).join();
+  CHECK(w.wheel.armed());
+  auto due = w.wheel.next_due_ms();
+  REQUIRE(due.has_value());
+  CHECK(*due <= w.base + 1);  // due now: the owner wakes to free it
+  w.advance(20);
+  CHECK(w.fires == std::vector<int>{0, 1});  // 0 was cancelled, 1 fired
+  CHECK_FALSE(w.wheel.armed());
+  CHECK_FALSE(w.cancel(1));
+  CHECK(elsewhere.cancel(w[0]));  // the new arming, on the wheel it was armed on
+}
+
 namespace {
 std::atomic<bool> in_fire_window{false};
-// Widens the window between unlinking an entry and firing it.
+// Widens the window between claiming an entry and firing it.
 void slow_fire(const char* name) {
   if (std::strcmp(name, "timer.fire.unlinked") != 0) return;
   in_fire_window.store(true);
@@ -176,67 +200,100 @@ void slow_fire(const char* name) {
 
 // A receive cancels its time-out and then resets `timed_out` for the next receive; if a fire already
 // under way could still land after cancel() returned, it would end that next receive early.
-TEST_CASE("cancel() returns only after a fire already under way has landed" * doctest::skip(!kYieldPoints)) {
+TEST_CASE("cancel() from another thread returns only after a fire already under way has landed" *
+          doctest::skip(!kYieldPoints)) {
   Wheel w(1);
+  TimerWheel elsewhere;
   w.arm(0, 1);
   in_fire_window = false;
   myrmex::test::YieldHookGuard hook(&slow_fire);
   std::atomic<bool> landed{false};
-  std::thread owner([&] { w.wheel.advance(w.base + 5, [&](TimerEntry&) { landed.store(true); }); });
+  std::thread owner([&] { w.wheel.advance(w.base + 5, [&](TimerRef&) { landed.store(true); }); });
   while (!in_fire_window.load()) std::this_thread::yield();
-  bool cancelled = TimerWheel::cancel(w[0]);
+  bool cancelled = elsewhere.cancel(w[0]);
   bool landed_before_cancel_returned = landed.load();
   owner.join();
   CHECK_FALSE(cancelled);  // it was firing: too late to cancel
   CHECK(landed_before_cancel_returned);
-  CHECK(w[0].wheel.load() == nullptr);
+  CHECK(w[0].entry == nullptr);
 }
 
 TEST_SUITE("stress") {
-  TEST_CASE("cancels racing with advance: every arming either fires once or is cancelled, never both") {
+  // Each timer belongs to a "task" that moves between the owner's thread and another one, as a process
+  // migrates: the owner arms it and sometimes cancels it itself, the other thread cancels what it is handed,
+  // while the owner keeps firing. Every arming must end either fired or cancelled, never both, and a cancel
+  // that returns false must find its fire already landed.
+  TEST_CASE("cancels on both threads racing with fires: each arming fires once or is cancelled, never both") {
     const int n = 64;
     const long rounds = scaled(30000);
     Wheel w(n);
-    std::vector<int> arms(n, 0);
-    std::unique_ptr<std::atomic<int>[]> cancels(new std::atomic<int>[n]);
-    for (int i = 0; i < n; ++i) cancels[static_cast<std::size_t>(i)] = 0;
+    TimerWheel elsewhere;
+    // Where each task runs now: 0 the owner's thread, 1 the other one. Handing it over publishes the ref.
+    std::unique_ptr<std::atomic<int>[]> on_other(new std::atomic<int>[n]);
+    std::unique_ptr<std::atomic<bool>[]> fired(new std::atomic<bool>[n]);
+    for (int i = 0; i < n; ++i)
+      on_other[static_cast<std::size_t>(i)] = 0, fired[static_cast<std::size_t>(i)] = false;
+    std::vector<long> arms(n, 0), owner_cancels(n, 0), other_cancels(n, 0);
+    std::atomic<long> wrong_other{0}, other_any{0};
     std::atomic<bool> done{false};
-    std::atomic<long> cancelled_any{0};
-    std::thread canceller([&] {
-      std::minstd_rand rng(3);
-      while (!done.load(std::memory_order_relaxed)) {
-        int i = static_cast<int>(rng() % n);
-        if (TimerWheel::cancel(w[i])) ++cancels[static_cast<std::size_t>(i)], ++cancelled_any;
+    std::thread other([&] {
+      while (!done.load(std::memory_order_acquire)) {
+        for (int i = 0; i < n; ++i) {
+          auto k = static_cast<std::size_t>(i);
+          if (on_other[k].load(std::memory_order_acquire) == 0) continue;
+          bool cancelled = elsewhere.cancel(w[i]);
+          // The fire's flag must be set exactly when the cancel came too late.
+          if (cancelled == fired[k].load(std::memory_order_relaxed)) ++wrong_other;
+          if (cancelled) ++other_cancels[k], ++other_any;
+          on_other[k].store(0, std::memory_order_release);
+        }
       }
     });
     std::minstd_rand rng(5);
     std::int64_t t = 0;
-    // On a loaded machine the canceller may not get a core during the rounds: go on until it raced once.
-    for (long r = 0; r < rounds || (cancelled_any.load() == 0 && r < 1000 * rounds); ++r) {
+    auto fire = [&](TimerRef& r) {
+      auto k = static_cast<std::size_t>(w.index(r));
+      fired[k].store(true, std::memory_order_relaxed);
+      ++w.fires[k];
+    };
+    // On a loaded machine the other thread may not get a core during the rounds: go on until it raced once.
+    for (long r = 0; r < rounds || (other_any.load() == 0 && r < 100 * rounds); ++r) {
       for (int i = 0; i < n; ++i) {
-        // Null: not armed, and no fire of the last arming is still under way (only this thread fires).
-        if (w[i].wheel.load(std::memory_order_acquire) == nullptr) {
-          w.arm(i, t + static_cast<std::int64_t>(rng() % 30));
-          ++arms[static_cast<std::size_t>(i)];
-        }
+        auto k = static_cast<std::size_t>(i);
+        if (on_other[k].load(std::memory_order_acquire) != 0) continue;
+        if (w.cancel(i)) ++owner_cancels[k];  // ends the last arming (false if it fired)
+        fired[k].store(false, std::memory_order_relaxed);
+        w.arm(i, t + static_cast<std::int64_t>(rng() % 30));
+        ++arms[k];
+        if (rng() % 4 == 0) on_other[k].store(1, std::memory_order_release);
       }
-      w.advance(++t);
+      w.wheel.advance(w.base + ++t, fire);
     }
     done = true;
-    canceller.join();
-    w.advance(t + 100);  // fire whatever is left
+    other.join();
+    for (int i = 0; i < n; ++i) {
+      if (w.cancel(i)) ++owner_cancels[static_cast<std::size_t>(i)];
+    }
+    w.wheel.advance(w.base + t + 100, fire);
+    CHECK_FALSE(w.wheel.armed());
     int wrong = 0;
-    long total_fires = 0, total_cancels = 0;
+    long total_fires = 0, total_owner = 0;
     for (int i = 0; i < n; ++i) {
       auto k = static_cast<std::size_t>(i);
       total_fires += w.fires[k];
-      total_cancels += cancels[k];
-      if (arms[k] != w.fires[k] + cancels[k]) ++wrong;
+      total_owner += owner_cancels[k];
+      if (arms[k] != w.fires[k] + owner_cancels[k] + other_cancels[k]) ++wrong;
     }
+    long total_arms = 0;
+    for (long a : arms) total_arms += a;
+    CAPTURE(total_arms);
     CAPTURE(total_fires);
-    CAPTURE(total_cancels);
+    CAPTURE(total_owner);
+    CAPTURE(other_any.load());
     CHECK(wrong == 0);
-    CHECK(total_cancels > 0);  // otherwise nothing raced
+    CHECK(wrong_other.load() == 0);
+    CHECK(other_any.load() > 0);  // otherwise nothing raced
+    CHECK(total_owner > 0);
     CHECK(total_fires > 0);
   }
 }

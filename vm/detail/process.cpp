@@ -141,7 +141,7 @@ mailbox::Envelope* Process::receive(const Matcher& matcher, int& which, std::int
     Process& p;
     bool armed = false;
     ~TimerGuard() {
-      if (armed) sd::TimerWheel::cancel(p.timer);
+      if (armed) p.scheduler->wheel().cancel(p.timer);
     }
   } guard{*this};
   if (timeout_ms > 0) {
@@ -177,7 +177,7 @@ void Process::sleep(std::int64_t ms) {
   scheduler->wheel().arm(timer, sd::deadline_after(ms));
   struct Disarm {
     Process& p;
-    ~Disarm() { sd::TimerWheel::cancel(p.timer); }
+    ~Disarm() { p.scheduler->wheel().cancel(p.timer); }
   } disarm{*this};
   for (;;) {
     if (mailbox.has_system()) handle_signals();  // a sleeping process can still be killed
@@ -297,7 +297,7 @@ void Process::fiber_ended(sd::FiberEnd how) noexcept {
     leak_deliberately(behaviour_.release());
     leak_deliberately(body_.release());
   }
-  sd::TimerWheel::cancel(timer);
+  scheduler->wheel().cancel(timer);
   // Our behaviour is destroyed and our fiber is done: nothing of ours runs its version's code again.
   if (Relations* r = relations.load(std::memory_order_acquire))
     if (CodeVersion* v = r->code.exchange(nullptr, std::memory_order_acq_rel)) v->drop();
