@@ -27,6 +27,10 @@ struct Wheel {
     // advance() with nothing armed sets the wheel's time: the tests count ticks from `base`.
     wheel.advance(base, [](TimerRef&) {});
   }
+  // Every arming ends with a cancel, even one that fired: that frees its entry.
+  ~Wheel() {
+    for (std::size_t i = 0; i < fires.size(); ++i) wheel.cancel(refs[i]);
+  }
   int index(TimerRef& r) const { return static_cast<int>(&r - refs.get()); }
   TimerRef& operator[](int i) { return refs[static_cast<std::size_t>(i)]; }
   void arm(int i, std::int64_t at) { wheel.arm((*this)[i], base + at); }
