@@ -133,22 +133,26 @@ void Process::wake_senders(const std::vector<std::uint64_t>& ids) {
   }
 }
 
+namespace {
+// TimeOut arms the process's timer for `ms` (none if `ms` <= 0) and disarms it however the scope ends: a
+// match, the time-out, or an exit unwinding through. Disarming an unarmed timer does nothing.
+struct TimeOut {
+  TimeOut(Process& process, std::int64_t ms) : p(process) {
+    if (ms <= 0) return;
+    p.timed_out.store(false, std::memory_order_relaxed);
+    p.scheduler->wheel().arm(p.timer, sd::deadline_after(ms));
+  }
+  ~TimeOut() { p.scheduler->wheel().cancel(p.timer); }
+  TimeOut(const TimeOut&) = delete;
+  TimeOut& operator=(const TimeOut&) = delete;
+  Process& p;
+};
+}  // namespace
+
 mailbox::Envelope* Process::receive(const Matcher& matcher, int& which, std::int64_t timeout_ms,
                                     std::uint64_t marker) {
   charge(1);
-  // Disarms the time-out however receive() ends (a match, the time-out, or an exit unwinding through).
-  struct TimerGuard {
-    Process& p;
-    bool armed = false;
-    ~TimerGuard() {
-      if (armed) p.scheduler->wheel().cancel(p.timer);
-    }
-  } guard{*this};
-  if (timeout_ms > 0) {
-    timed_out.store(false, std::memory_order_relaxed);
-    scheduler->wheel().arm(timer, sd::deadline_after(timeout_ms));
-    guard.armed = true;
-  }
+  TimeOut time_out(*this, timeout_ms);
   // Messages already looked at by this receive stay looked at: after a wake-up the scan resumes where it
   // stopped, as BEAM's does, so waiting for a rare message costs O(new messages) per wake-up.
   mailbox::detail::Mailbox::Position pos = marker ? mailbox.marked(marker) : mailbox.start();
@@ -173,12 +177,7 @@ mailbox::Envelope* Process::receive(const Matcher& matcher, int& which, std::int
 void Process::sleep(std::int64_t ms) {
   charge(1);
   if (ms <= 0) return;
-  timed_out.store(false, std::memory_order_relaxed);
-  scheduler->wheel().arm(timer, sd::deadline_after(ms));
-  struct Disarm {
-    Process& p;
-    ~Disarm() { p.scheduler->wheel().cancel(p.timer); }
-  } disarm{*this};
+  TimeOut time_out(*this, ms);
   for (;;) {
     if (mailbox.has_system()) handle_signals();  // a sleeping process can still be killed
     if (timed_out.load(std::memory_order_acquire)) return;
