@@ -56,10 +56,10 @@ void ServerBase::init() {
   switch (result.kind()) {
     case InitResult::Kind::ok:
       initialized_ = true;
-      (void)vm::send(starter, Started{start_ref, result.kind()});
+      (void)vm::send(starter, Started{start_ref, result.kind(), false, Pid{}});
       return;
     case InitResult::Kind::ignore:
-      (void)vm::send(starter, Started{start_ref, result.kind()});
+      (void)vm::send(starter, Started{start_ref, result.kind(), false, Pid{}});
       stop_current(vm::atoms::normal());
       return;
     case InitResult::Kind::stop:
