@@ -101,6 +101,10 @@ class Scheduler {
   Task* steal_runnext(Scheduler& victim, RunnextSeen& seen);
   // share_slice() caps the slice a runnext task inherits while other tasks wait in the local queue.
   void share_slice();
+  // slice_share() is the eighth of a slice that share_slice() caps to; slice_for_turn() is the budget of a
+  // task that starts a turn (not inheriting): a whole slice, or the share while short_turns_ last.
+  int slice_share() const;
+  int slice_for_turn();
   // pass_fiber() hands the running fiber, stack and all, from a task whose activation ended (idle, at
   // top level) to `to`, which needs a fresh fiber; `from` parks without one.
   void pass_fiber(Task& from, Task& to);
@@ -133,6 +137,7 @@ class Scheduler {
   [[no_unique_address]] SanitizerSide sanitizer_;
   StackCache stacks_;
   bool inherit_slice_ = false;             // the task find_work() returned came from runnext
+  std::uint32_t short_turns_ = 0;          // turns still to run on a share of a slice (share_slice())
   std::vector<RunnextSeen> runnext_seen_;  // per scheduler, for steal_runnext()
 
   // Woken or spawned by the running task: runs next, inheriting the slice. The owner fills it; the owner
