@@ -422,7 +422,10 @@ Task* Scheduler::try_local() {
       share_slice();
       return t;
     }
-    push_local(t);  // the slice it would inherit is spent: it queues like any other task
+    // The slice it would inherit is spent: it queues like any other task. Alone, it would come straight
+    // back out, so it just starts its own turn, with no wake-up for a thief to take it.
+    if (local_.empty()) return t;
+    push_local(t);
   }
   if (Task* t = local_.pop()) return t;
   return group_.pop_global_batch(local_);
