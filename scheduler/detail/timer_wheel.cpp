@@ -1,5 +1,7 @@
 #include "scheduler/detail/timer_wheel.h"
 
+#include <time.h>
+
 #include <chrono>
 #include <thread>
 #include <utility>
@@ -11,6 +13,23 @@ namespace myrmex::scheduler::detail {
 std::int64_t now_ms() {
   using namespace std::chrono;
   return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+namespace {
+// The coarse clock is CLOCK_MONOTONIC (steady_clock's) as of the last kernel tick: never ahead of it,
+// behind by less than its resolution. Negative when the kernel offers none.
+const std::int64_t coarse_slack_ms = [] {
+  timespec res{};
+  if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) != 0) return std::int64_t{-1};
+  return 2 * (res.tv_sec * 1000 + res.tv_nsec / 1'000'000 + 1);
+}();
+}  // namespace
+
+std::int64_t deadline_after(std::int64_t ms) {
+  timespec ts{};
+  if (ms >= kCoarseFromMs && coarse_slack_ms >= 0 && clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) == 0)
+    return ts.tv_sec * 1000 + ts.tv_nsec / 1'000'000 + coarse_slack_ms + ms + 1;
+  return now_ms() + ms + 1;
 }
 
 TimerWheel::TimerWheel() : current_(now_ms()) {}

@@ -13,6 +13,8 @@
 #include "tests/test_node.h"
 
 using namespace std::chrono_literals;
+using myrmex::scheduler::detail::deadline_after;
+using myrmex::scheduler::detail::kCoarseFromMs;
 using myrmex::scheduler::detail::kYieldPoints;
 using myrmex::scheduler::detail::now_ms;
 using myrmex::scheduler::detail::TimerRef;
@@ -300,4 +302,16 @@ TEST_SUITE("stress") {
     CHECK(total_owner > 0);
     CHECK(total_fires > 0);
   }
+}
+
+TEST_CASE("deadline_after() never lies before now + ms + 1, from the precise clock or the coarse one") {
+  // Long time-outs start from the coarse clock, which lags the precise one by up to a kernel tick: without
+  // the slack added to it, most of these deadlines would fall a few milliseconds early.
+  for (std::int64_t ms : {std::int64_t{1}, std::int64_t{999}, kCoarseFromMs, std::int64_t{5000}})
+    for (int i = 0; i < 200; ++i) {
+      const std::int64_t before = now_ms();
+      const std::int64_t deadline = deadline_after(ms);
+      CHECK(deadline >= before + ms + 1);
+      if (i % 20 == 0) std::this_thread::sleep_for(700us);
+    }
 }
