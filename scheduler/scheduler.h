@@ -11,9 +11,12 @@
 
 namespace myrmex::scheduler {
 
+// kMaxSchedulers is the most scheduler threads a node runs (Erlang's limit too).
+inline constexpr unsigned kMaxSchedulers = 1024;
+
 // SchedulerConfig is how a node runs its schedulers. Every field has a usable default.
 struct SchedulerConfig {
-  // Number of scheduler threads; 0 means one per core.
+  // Number of scheduler threads; 0 means one per core. At most kMaxSchedulers (more are cut to it).
   unsigned schedulers = 0;
   // Pin scheduler i to core i (via hwloc).
   bool pin = true;

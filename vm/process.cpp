@@ -197,7 +197,7 @@ void sleep_for(std::chrono::milliseconds duration) {
 Ref make_ref() {
   detail::Process& self = detail::self_process("make_ref");
   self.charge(kSendCost);
-  Ref ref{self.node.next_ref.fetch_add(1, std::memory_order_relaxed)};
+  Ref ref{self.scheduler->unique()};
   self.mailbox.mark(ref.value);
   return ref;
 }

@@ -622,6 +622,7 @@ SchedulerStats Scheduler::stats() const {
 namespace {
 SchedulerConfig normalized(SchedulerConfig c) {
   if (c.schedulers == 0) c.schedulers = std::max(1u, std::thread::hardware_concurrency());
+  c.schedulers = std::min(c.schedulers, kMaxSchedulers);
   if (c.reductions <= 0) c.reductions = 4000;
   return c;
 }

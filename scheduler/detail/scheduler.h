@@ -48,6 +48,10 @@ class Scheduler {
   Task* running() const { return running_; }
   SchedulerGroup& group() { return group_; }
   TimerWheel& wheel() { return wheel_; }
+  // unique() is a non-zero value that no other call, on this or any scheduler of the group, returns: a
+  // count of this scheduler's with its index in the low bits (Erlang makes its references the same way),
+  // so that references made on every core write no shared line. Owner thread only.
+  std::uint64_t unique() { return (++unique_count_ << kUniqueIndexBits) | index_; }
 
   // ---- Fiber side: called by the running task on this scheduler. ----
   // charge() spends `n` reductions; returns true when the slice is spent.
@@ -123,6 +127,9 @@ class Scheduler {
   void fire_timers();
   static void fiber_entry(Transfer t);
 
+  static constexpr unsigned kUniqueIndexBits = 10;
+  static_assert(kMaxSchedulers <= 1u << kUniqueIndexBits);
+
   SchedulerGroup& group_;
   const unsigned index_;
 
@@ -138,6 +145,7 @@ class Scheduler {
   StackCache stacks_;
   bool inherit_slice_ = false;             // the task find_work() returned came from runnext
   std::uint32_t short_turns_ = 0;          // turns still to run on a share of a slice (share_slice())
+  std::uint64_t unique_count_ = 0;         // unique()'s
   std::vector<RunnextSeen> runnext_seen_;  // per scheduler, for steal_runnext()
 
   // Woken or spawned by the running task: runs next, inheriting the slice. The owner fills it; the owner

@@ -1,9 +1,11 @@
 // Processes: lifecycle, exit reasons, PIDs, process_info, signals, fairness, blocking pool, watchdog.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "tests/test_node.h"
 
@@ -407,4 +409,39 @@ TEST_CASE("node_info() gives a process the node's figures: its process count and
       for (Pid p : idle) myrmex::send(p, 0);
     });
   }
+}
+
+TEST_CASE("references never repeat: make_ref() and monitor() on every scheduler, as processes migrate") {
+  constexpr int kProcesses = 8, kRefs = 4000;
+  myrmex::Node node(config(2));
+  std::vector<std::uint64_t> refs;
+  std::vector<myrmex::scheduler::SchedulerStats> stats;
+  node.run([&] {
+    const Pid home = myrmex::self();
+    const Pid target = myrmex::spawn([] { myrmex::receive([](int) {}); });
+    for (int p = 0; p < kProcesses; ++p)
+      myrmex::spawn([home, target] {
+        std::vector<std::uint64_t> mine;
+        for (int i = 0; i < kRefs; ++i) {
+          mine.push_back(myrmex::make_ref().value);
+          const myrmex::MonitorRef m = myrmex::monitor(target);
+          mine.push_back(m.value);
+          myrmex::demonitor(m);
+          myrmex::consume(50);  // spend slices, so that idle schedulers steal and processes move
+        }
+        myrmex::send(home, std::move(mine));
+      });
+    for (int p = 0; p < kProcesses; ++p)
+      myrmex::receive(
+          [&](std::vector<std::uint64_t>& mine) { refs.insert(refs.end(), mine.begin(), mine.end()); });
+    stats = myrmex::node_info().scheduler_stats;
+    myrmex::send(target, 0);
+  });
+  REQUIRE(stats.size() == 2);
+  CHECK(stats[0].switches > 0);  // both schedulers made references
+  CHECK(stats[1].switches > 0);
+  REQUIRE(refs.size() == std::size_t{2} * kProcesses * kRefs);
+  CHECK(std::count(refs.begin(), refs.end(), 0) == 0);
+  std::sort(refs.begin(), refs.end());
+  CHECK(std::adjacent_find(refs.begin(), refs.end()) == refs.end());
 }

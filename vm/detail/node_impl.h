@@ -44,7 +44,6 @@ class NodeImpl {
   NodeSlot slot;  // the node slot of this node's PIDs; given back after the group and the table are gone
   ProcessTable table;
   scheduler::detail::SchedulerGroup group;
-  std::atomic<std::uint64_t> next_ref{1};
   // The kinds and versions of its behaviours (vm/code.h); destroyed after every process has ended.
   CodeServer code;
   // The extensions of the libraries above vm/ (vm/detail/extension.h); destroyed after stop().

@@ -128,7 +128,7 @@ void fire_now(Process& self, MonitorNode* n) {
 
 MonitorNode* new_monitor(Process& self, Pid target, std::string name) {
   auto* n = new MonitorNode;
-  n->ref = self.node.next_ref.fetch_add(1, std::memory_order_relaxed);
+  n->ref = self.scheduler->unique();
   n->watcher = self.pid;
   n->target = target;
   n->name = std::move(name);
