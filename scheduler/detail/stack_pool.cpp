@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -97,11 +98,39 @@ Stack* StackPool::acquire(StackCache& cache) {
     return s;
   }
   std::lock_guard lock(mutex_);
+  if (Stack* s = untrimmed_) {
+    untrimmed_ = s->next_free;
+    --untrimmed_count_;
+    return s;
+  }
   if (!free_) add_arena();
   Stack* s = free_;
   free_ = s->next_free;
   --free_count_;
   return s;
+}
+
+void StackPool::push_free(Stack* stack) {
+  stack->next_free = free_;
+  free_ = stack;
+  ++free_count_;
+}
+
+void StackPool::trim(std::array<Stack*, kTrimBatch>& batch) const {
+  std::array<Stack*, kTrimBatch> by_address = batch;
+  std::sort(by_address.begin(), by_address.end(),
+            [](const Stack* a, const Stack* b) { return a->bottom < b->bottom; });
+  for (std::size_t i = 0; i < kTrimBatch;) {
+    // Keep an unguarded stack's lowest page: its canary must survive.
+    char* from = by_address[i]->bottom + (by_address[i]->guarded ? 0 : page_);
+    char* to = by_address[i]->top();
+    // A run of adjacent stacks goes in one call, the guards between them included: a guard page stays
+    // a guard (MADV_DONTNEED keeps a guard marker, and mprotect'ed pages have nothing to drop). A
+    // stack with a canary starts a run of its own.
+    for (++i; i < kTrimBatch && by_address[i]->guarded && by_address[i]->guard_page == to; ++i)
+      to = by_address[i]->top();
+    madvise(from, static_cast<std::size_t>(to - from), MADV_DONTNEED);
+  }
 }
 
 void StackPool::release(StackCache& cache, Stack* stack) {
@@ -112,24 +141,35 @@ void StackPool::release(StackCache& cache, Stack* stack) {
     ++cache.count;
     return;
   }
-  std::lock_guard lock(mutex_);
-  if (free_count_ >= kWarmLimit) {
-    // Keep the canary page (the stack's lowest) if there is one: it must survive.
-    std::size_t keep = stack->guarded ? 0 : page_;
-    madvise(stack->bottom + keep, stack->size - keep, MADV_DONTNEED);
+  std::array<Stack*, kTrimBatch> batch;
+  {
+    std::lock_guard lock(mutex_);
+    if (free_count_ < kWarmLimit) {
+      push_free(stack);
+      return;
+    }
+    stack->next_free = untrimmed_;
+    untrimmed_ = stack;
+    if (++untrimmed_count_ < kTrimBatch) return;
+    // Take the batch, last released first, and trim it without the lock: a madvise under it made every
+    // other scheduler that needed a stack sleep on it.
+    for (Stack*& s : batch) {
+      s = untrimmed_;
+      untrimmed_ = s->next_free;
+    }
+    untrimmed_count_ = 0;
   }
-  stack->next_free = free_;
-  free_ = stack;
-  ++free_count_;
+  trim(batch);
+  std::lock_guard lock(mutex_);
+  // The last released goes on top, as without the batch.
+  for (auto it = batch.rbegin(); it != batch.rend(); ++it) push_free(*it);
 }
 
 void StackPool::drain(StackCache& cache) {
   std::lock_guard lock(mutex_);
   while (Stack* s = cache.head) {
     cache.head = s->next_free;
-    s->next_free = free_;
-    free_ = s;
-    ++free_count_;
+    push_free(s);
   }
   cache.count = 0;
 }

@@ -19,6 +19,7 @@
 //    stays, so a large frame that overflows writes into it before it reaches the neighbour.)
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
@@ -54,6 +55,9 @@ class StackPool {
   // Free stacks beyond this many are given back to the kernel (MADV_DONTNEED) so a spike of
   // stack-holding processes does not pin their RSS forever.
   static constexpr std::size_t kWarmLimit = 1024;
+  // ...kTrimBatch at a time: each madvise is a TLB shootdown on every core (a VM exit per IPI on a VM),
+  // and one madvise covers a run of adjacent stacks.
+  static constexpr std::size_t kTrimBatch = 64;
   // Bytes of guard below each stack (see the top of this file), a whole number of pages.
   static constexpr std::size_t kGuardSize = 64 * 1024;
 
@@ -73,8 +77,12 @@ class StackPool {
   std::size_t stack_size() const { return stack_size_; }
 
  private:
-  void add_arena();          // REQUIRES(mutex_)
-  void guard(Stack& stack);  // REQUIRES(mutex_)
+  void add_arena();              // REQUIRES(mutex_)
+  void guard(Stack& stack);      // REQUIRES(mutex_)
+  void push_free(Stack* stack);  // REQUIRES(mutex_)
+  // trim() gives the pages of the kTrimBatch stacks in `batch` back to the kernel (no lock needed: the
+  // stacks are the caller's).
+  void trim(std::array<Stack*, kTrimBatch>& batch) const;
 
   const std::size_t stack_size_;
   const std::size_t page_;
@@ -86,7 +94,10 @@ class StackPool {
   std::vector<Stack*> stack_blocks_;                   // GUARDED_BY(mutex_): arrays of Stack
   Stack* free_ = nullptr;                              // GUARDED_BY(mutex_)
   std::size_t free_count_ = 0;                         // GUARDED_BY(mutex_)
-  bool lightweight_guards_ = true;                     // GUARDED_BY(mutex_): MADV_GUARD_INSTALL works
+  // Released beyond kWarmLimit, not trimmed yet (still warm, so acquire() takes them first).
+  Stack* untrimmed_ = nullptr;       // GUARDED_BY(mutex_)
+  std::size_t untrimmed_count_ = 0;  // GUARDED_BY(mutex_)
+  bool lightweight_guards_ = true;   // GUARDED_BY(mutex_): MADV_GUARD_INSTALL works
 };
 
 }  // namespace myrmex::scheduler::detail

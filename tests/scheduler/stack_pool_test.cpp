@@ -102,24 +102,38 @@ TEST_CASE("stack pool: a scheduler's cache gives back its last stack first and h
   pool.drain(other);
 }
 
-TEST_CASE("stack pool: free stacks beyond kWarmLimit go back to the kernel, the warm ones keep their pages") {
-  // Why: a spike of processes parked inside handlers must not pin its stacks' RSS forever.
+TEST_CASE("stack pool: free stacks beyond kWarmLimit go back to the kernel in batches, guards kept") {
+  // Why: a spike of processes parked inside handlers must not pin its stacks' RSS forever, and an exit
+  // storm must not pay a TLB shootdown per stack.
+  constexpr std::size_t kCache = StackPool::kCacheLimit, kWarm = StackPool::kWarmLimit,
+                        kBatch = StackPool::kTrimBatch;
+  constexpr std::size_t n = kWarm + 4 * kBatch;
+  static_assert(n % StackPool::kStacksPerArena == 0 && kCache < kBatch);  // no free stack left over
   StackPool pool(kStackSize);
   StackCache cache, other;
-  const std::size_t n = StackPool::kWarmLimit + StackPool::kCacheLimit + StackPool::kStacksPerArena;
   std::vector<Stack*> stacks;
   for (std::size_t i = 0; i < n; ++i) {
     stacks.push_back(pool.acquire(cache));
     stacks.back()->top()[-1] = 42;
   }
   for (Stack* s : stacks) pool.release(cache, s);
-  // The last released found the shared list full: its pages were dropped (they read as zero again).
-  Stack* cold = pool.acquire(other);
-  CHECK(cold == stacks.back());
-  CHECK(cold->top()[-1] == 0);
-  // One released while the list was short keeps its contents.
-  CHECK(stacks[StackPool::kCacheLimit]->top()[-1] == 42);
-  pool.release(other, cold);
+  // Released in order: kCache to the cache, kWarm kept warm, then three whole batches trimmed (their
+  // pages read as zero again), and the rest of the fourth waiting, warm.
+  for (std::size_t i = 0; i < n; ++i) {
+    const bool trimmed = i >= kCache + kWarm && i < kCache + kWarm + 3 * kBatch;
+    CAPTURE(i);
+    CHECK(stacks[i]->top()[-1] == (trimmed ? 0 : 42));
+  }
+  // A batch's adjacent stacks went in one madvise that spanned the guards between them: they still fault.
+  for (std::size_t i : {kCache + kWarm + 1, kCache + kWarm + kBatch / 2, kCache + kWarm + 3 * kBatch - 1}) {
+    CAPTURE(i);
+    if (stacks[i]->guarded) CHECK(faults(stacks[i]->bottom - 1));
+  }
+  // The waiting ones, still warm, are handed out first.
+  Stack* warm = pool.acquire(other);
+  CHECK(warm == stacks.back());
+  CHECK(warm->top()[-1] == 42);
+  pool.release(other, warm);
   pool.drain(cache);
   pool.drain(other);
 }
