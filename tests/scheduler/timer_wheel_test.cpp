@@ -262,8 +262,11 @@ TEST_SUITE("stress") {
       fired[k].store(true, std::memory_order_relaxed);
       ++w.fires[k];
     };
-    // On a loaded machine the other thread may not get a core during the rounds: go on until it raced once.
+    // On a loaded machine the other thread may not get a core during the rounds, or get it only while this
+    // one is off its core and every handed-over timer fires first: go on until it cancelled once, yielding
+    // each round so it can.
     for (long r = 0; r < rounds || (other_any.load() == 0 && r < 100 * rounds); ++r) {
+      if (r >= rounds) std::this_thread::yield();
       for (int i = 0; i < n; ++i) {
         auto k = static_cast<std::size_t>(i);
         if (on_other[k].load(std::memory_order_acquire) != 0) continue;

@@ -412,35 +412,44 @@ TEST_CASE("node_info() gives a process the node's figures: its process count and
 }
 
 TEST_CASE("references never repeat: make_ref() and monitor() on every scheduler, as processes migrate") {
-  constexpr int kProcesses = 8, kRefs = 4000;
+  constexpr int kProcesses = 8;
+  constexpr std::size_t kMostEach = 20000;
   myrmex::Node node(config(2));
   std::vector<std::uint64_t> refs;
-  std::vector<myrmex::scheduler::SchedulerStats> stats;
+  bool spread = false;
   node.run([&] {
+    std::atomic<bool> stop{false};
     const Pid home = myrmex::self();
     const Pid target = myrmex::spawn([] { myrmex::receive([](int) {}); });
+    const auto before = myrmex::node_info().scheduler_stats;
     for (int p = 0; p < kProcesses; ++p)
-      myrmex::spawn([home, target] {
+      myrmex::spawn([&stop, home, target] {
         std::vector<std::uint64_t> mine;
-        for (int i = 0; i < kRefs; ++i) {
-          mine.push_back(myrmex::make_ref().value);
-          const myrmex::MonitorRef m = myrmex::monitor(target);
-          mine.push_back(m.value);
-          myrmex::demonitor(m);
+        while (!stop.load(std::memory_order_relaxed)) {
+          if (mine.size() < kMostEach) {
+            mine.push_back(myrmex::make_ref().value);
+            const myrmex::MonitorRef m = myrmex::monitor(target);
+            mine.push_back(m.value);
+            myrmex::demonitor(m);
+          }
           myrmex::consume(50);  // spend slices, so that idle schedulers steal and processes move
         }
         myrmex::send(home, std::move(mine));
       });
+    // Go on until both schedulers have run the makers a while (a loaded machine may starve one for long).
+    for (int i = 0; i < 3000 && !spread; ++i) {
+      myrmex::sleep_for(10ms);
+      const auto now = myrmex::node_info().scheduler_stats;
+      spread = now[0].switches >= before[0].switches + 100 && now[1].switches >= before[1].switches + 100;
+    }
+    stop = true;
     for (int p = 0; p < kProcesses; ++p)
       myrmex::receive(
           [&](std::vector<std::uint64_t>& mine) { refs.insert(refs.end(), mine.begin(), mine.end()); });
-    stats = myrmex::node_info().scheduler_stats;
     myrmex::send(target, 0);
   });
-  REQUIRE(stats.size() == 2);
-  CHECK(stats[0].switches > 0);  // both schedulers made references
-  CHECK(stats[1].switches > 0);
-  REQUIRE(refs.size() == std::size_t{2} * kProcesses * kRefs);
+  CHECK(spread);
+  CHECK(refs.size() > std::size_t{1000});
   CHECK(std::count(refs.begin(), refs.end(), 0) == 0);
   std::sort(refs.begin(), refs.end());
   CHECK(std::adjacent_find(refs.begin(), refs.end()) == refs.end());
