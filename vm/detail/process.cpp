@@ -111,13 +111,13 @@ const Term* Process::take_signals() {
   // throwing now would terminate. Once the process is exiting (its destructors run) they no longer
   // matter.
   if (exiting_ || std::uncaught_exceptions() > 0) return nullptr;
-  if (pending_exit_) return pending_exit_.get();
+  if (pending_exit_) return pending_exit();
   while (mailbox::Envelope* e = mailbox.pop_system()) {
     Message m(e);
     if (auto* s = m.get<ExitSignal>()) {
       killed_ = s->untrappable;
-      pending_exit_ = std::make_unique<Term>(s->reason);
-      return pending_exit_.get();
+      pending_exit_ = std::move(m);
+      return pending_exit();
     }
     if (m.is<CodeSwap>()) take_code_swap(std::move(m));
   }
@@ -218,7 +218,7 @@ bool Process::run_behaviour() {
 void Process::terminate_behaviour() noexcept {
   // As gen_server: not after a failed or stopping init(), and not after `kill`.
   if (!behaviour_ || !init_done_ || killed_) return;
-  pending_exit_.reset();  // the exit that brought us here must not fire again inside terminate()
+  pending_exit_ = Message();  // the exit that brought us here must not fire again inside terminate()
   try {
     behaviour_->terminate(exit_reason_);
   } catch (...) {
@@ -255,7 +255,7 @@ sd::FiberEnd Process::run_fiber() noexcept {
     } else {
       body_->run();
       // A function that swallowed its exit (catch (...) without rethrow) and returned still exits so.
-      exit_reason_ = pending_exit_ ? *pending_exit_ : atoms::normal();
+      exit_reason_ = pending_exit_ ? *pending_exit() : atoms::normal();
     }
     // The common kinds are caught by type here: current_exception_reason() rethrows, which costs a second
     // unwind (a third of a crash-and-restart cycle in W8).
@@ -284,7 +284,7 @@ void Process::terminating() noexcept {
   if (std::current_exception()) {
     exit_reason_ = current_exception_reason();
   } else {
-    exit_reason_ = pending_exit_ ? *pending_exit_ : Term::atom("terminate");
+    exit_reason_ = pending_exit_ ? *pending_exit() : Term::atom("terminate");
   }
 }
 

@@ -156,7 +156,10 @@ class Process final : public scheduler::detail::Task {
   bool exiting_ = false;         // past terminate(): destructors run, exit signals no longer take effect
   bool stopping_ = false;        // Behaviour::stop() was called; exit_reason_ holds the reason
   bool torn_down_ = false;       // its links and monitors have fired (vm/detail/relations.h)
-  std::unique_ptr<Term> pending_exit_;  // an exit that user code swallowed: rethrown at each charge point
+  // The ExitSignal that user code swallowed: rethrown at each charge point. Kept as the signal itself, so
+  // that taking an exit allocates nothing (at 10M processes, Node::stop() paid a malloc per process).
+  Message pending_exit_;
+  const Term* pending_exit() { return &pending_exit_.get<ExitSignal>()->reason; }  // pending_exit_ is set
   Term exit_reason_;
 };
 
