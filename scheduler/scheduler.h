@@ -46,7 +46,10 @@ struct SchedulerStats {
   std::uint64_t sleeps = 0;          // times this scheduler went to sleep
   std::uint64_t wakeups = 0;         // times another thread woke it
   std::uint64_t long_schedules = 0;  // long_schedule reports about processes running here
-  std::uint32_t run_queue = 0;       // tasks in its local queue now
+  // Nanoseconds it spent with nothing to run: looking for work (spinning, stealing) or asleep. What
+  // Erlang's scheduler_wall_time gives as total minus active time.
+  std::uint64_t idle_ns = 0;
+  std::uint32_t run_queue = 0;  // tasks in its local queue now
 };
 
 }  // namespace myrmex::scheduler

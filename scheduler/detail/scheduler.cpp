@@ -488,10 +488,39 @@ Systematic* Scheduler::systematic() const {
   return group_.systematic_.get();
 }
 
+namespace {
+// IdleTime adds the time from the first start() to the end of its scope to `total` (the owner's counter).
+class IdleTime {
+ public:
+  explicit IdleTime(std::atomic<std::uint64_t>& total) : total_(total) {}
+  IdleTime(const IdleTime&) = delete;
+  IdleTime& operator=(const IdleTime&) = delete;
+  ~IdleTime() {
+    if (!started_) return;
+    const auto ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - since_);
+    total_.store(total_.load(std::memory_order_relaxed) + static_cast<std::uint64_t>(ns.count()),
+                 std::memory_order_relaxed);
+  }
+  void start(std::chrono::steady_clock::time_point now) {
+    if (started_) return;
+    started_ = true;
+    since_ = now;
+  }
+
+ private:
+  std::atomic<std::uint64_t>& total_;
+  bool started_ = false;
+  std::chrono::steady_clock::time_point since_{};
+};
+}  // namespace
+
 Task* Scheduler::find_work() {
   // Seeded, a scheduler spins this many rounds rather than for config.spin: the clock would make the
   // turns depend on timing.
   constexpr int kSeededSpins = 8;
+  // Idle from the first look that finds nothing until a task is found: the clock is read only then.
+  IdleTime idle(idle_ns_);
   for (;;) {
     if (group_.stopping_.load(std::memory_order_acquire)) return nullptr;
     // Between two task runs, and each time round after a sleep: the seeded mode may hand the turn on.
@@ -510,7 +539,9 @@ Task* Scheduler::find_work() {
         group_.spinning_.fetch_add(1, std::memory_order_seq_cst);
       }
     }
-    auto deadline = std::chrono::steady_clock::now() + group_.config_.spin;
+    const auto now = std::chrono::steady_clock::now();
+    idle.start(now);
+    auto deadline = now + group_.config_.spin;
     int spins = 0;
     do {
       if (Task* t = try_steal()) {
@@ -612,6 +643,7 @@ SchedulerStats Scheduler::stats() const {
   s.sleeps = sleeps_.load(std::memory_order_relaxed);
   s.wakeups = wakeups_.load(std::memory_order_relaxed);
   s.long_schedules = long_schedules_.load(std::memory_order_relaxed);
+  s.idle_ns = idle_ns_.load(std::memory_order_relaxed);
   s.run_queue = local_.size();
   return s;
 }

@@ -167,6 +167,7 @@ class Scheduler {
   std::atomic<std::uint64_t> sleeps_{0};
   std::atomic<std::uint64_t> wakeups_{0};
   std::atomic<std::uint64_t> long_schedules_{0};
+  std::atomic<std::uint64_t> idle_ns_{0};
 };
 
 class SchedulerGroup {

@@ -454,3 +454,18 @@ TEST_CASE("references never repeat: make_ref() and monitor() on every scheduler,
   std::sort(refs.begin(), refs.end());
   CHECK(std::adjacent_find(refs.begin(), refs.end()) == refs.end());
 }
+
+TEST_CASE(
+    "scheduler stats: idle_ns grows while a scheduler has nothing to run, not while it runs a process") {
+  myrmex::Node node(config(1));
+  node.run([] {
+    const auto idle_ns = [] { return myrmex::node_info().scheduler_stats.at(0).idle_ns; };
+    const std::uint64_t at_start = idle_ns();
+    myrmex::sleep_for(100ms);  // the only process sleeps: the scheduler is idle all that time
+    const std::uint64_t after_sleep = idle_ns();
+    CHECK(after_sleep - at_start >= 90'000'000);  // the timer may fire up to a tick early of the 100 ms
+    const auto until = std::chrono::steady_clock::now() + 100ms;
+    while (std::chrono::steady_clock::now() < until) myrmex::consume(100);  // yields, always runnable
+    CHECK(idle_ns() - after_sleep < 50'000'000);
+  });
+}
