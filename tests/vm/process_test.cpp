@@ -469,3 +469,20 @@ TEST_CASE(
     CHECK(idle_ns() - after_sleep < 50'000'000);
   });
 }
+
+TEST_CASE("process_info after a process's Down shows it exiting or gone, never running") {
+  // Why: its Downs go out while its fiber still runs down; the registry answers "noproc" rather than
+  // "taken" for such a PID only if process_info agrees that it is dead (seen under TSan).
+  myrmex::Node node(config(2));
+  node.run([] {
+    int running = 0;
+    for (int i = 0; i < 5000; ++i) {
+      const Pid p = myrmex::spawn([] { std::vector<int> work(64, 1); });
+      const myrmex::MonitorRef m = myrmex::monitor(p);
+      myrmex::receive([&](myrmex::Down& d) { CHECK(d.ref == m); });
+      if (auto info = myrmex::process_info(p); info && info->status != myrmex::ProcessStatus::exiting)
+        ++running;
+    }
+    CHECK(running == 0);
+  });
+}

@@ -197,6 +197,9 @@ std::optional<ProcessInfo> NodeImpl::info(Pid pid) {
       info.status = ProcessStatus::exiting;
       break;
   }
+  // Closed, it has sent (or is sending) its Exits and Downs while its fiber may still run down: whoever
+  // got its Down must not see it running (the registry's "taken or noproc" hinges on this).
+  if (p->closed.load(std::memory_order_acquire)) info.status = ProcessStatus::exiting;
   info.message_queue_len = p->mailbox.user_length();
   info.system_queue_len = p->mailbox.system_length();
   info.reductions = p->reductions.load(std::memory_order_relaxed);
