@@ -6,10 +6,9 @@
 // even when a producing fiber migrates between threads: a push is complete when its CAS succeeds, and
 // program order carries over a migration. Batches come out in the order they were taken.
 //
-// The same word carries the owner's wake-up: before parking for a message, the owner swaps "empty" for
-// "asleep" (sleep()). The one push that replaces "asleep" learns it from its CAS and must wake the owner;
-// every other push costs the owner nothing. Whatever order the CASes take, no message is left behind a
-// sleeping owner: its sleep() fails if a push came first, and the push sees "asleep" if sleep() did.
+// The head is the owner's WakeWord (scheduler/detail/wake_word.h): the same CAS that pushes learns
+// whether the owner sleeps waiting for a message, and if so claims its wake-up. Every other push costs
+// the owner nothing. The word's low three bits are the wake flags, which a push and a take keep.
 //
 // The head word also counts what it holds, in its top 16 bits (user-space pointers on x86-64 and AArch64
 // fit in 48), so length() needs no second atomic on the push path; past 65,535 envelopes between two
@@ -22,11 +21,13 @@
 #include <cstdint>
 
 #include "mailbox/message.h"
+#include "scheduler/detail/wake_word.h"
 
 namespace myrmex::mailbox::detail {
 
 class IncomingQueue {
  public:
+  using WakeWord = scheduler::detail::WakeWord;
   IncomingQueue() = default;
   IncomingQueue(const IncomingQueue&) = delete;
   IncomingQueue& operator=(const IncomingQueue&) = delete;
@@ -38,31 +39,41 @@ class IncomingQueue {
     std::uint64_t count = 0;
   };
 
-  // push() adds `e` (any thread). True when the owner had gone to sleep: the caller must wake it.
+  // push() adds `e` (any thread). True when the owner slept waiting for a message: this push claimed its
+  // wake-up, and the caller must queue it.
   bool push(Envelope* e) {
     assert((reinterpret_cast<Word>(e) & ~kPointerMask) == 0 && "a pointer wider than 48 bits");
-    Word old = head_.load(std::memory_order_relaxed);
+    assert((reinterpret_cast<Word>(e) & kFlags) == 0 && "an envelope not 8-aligned");
+    Word old = head().load(std::memory_order_relaxed);
     Word count;
+    bool claim;
     for (;;) {
-      e->next.store(old == kAsleep ? nullptr : pointer(old), std::memory_order_relaxed);
+      e->next.store(pointer(old), std::memory_order_relaxed);
       count = std::min<Word>(count_of(old) + 1, kMaxCount);
-      // release: publishes *e to the owner's take(); relaxed on failure: we only retry.
-      if (head_.compare_exchange_weak(old, word(e, count), std::memory_order_release,
-                                      std::memory_order_relaxed))
+      claim = (old & (WakeWord::kAsleep | WakeWord::kWakeOnPayload)) ==
+              (WakeWord::kAsleep | WakeWord::kWakeOnPayload);
+      Word flags = claim ? 0 : old & kFlags;  // (asleep, it cannot be notified too)
+      // release: publishes *e to the owner's take(); acquire: a claim must see all the owner did before
+      // its park was committed (its saved context first). Relaxed on failure: we only retry.
+      if (head().compare_exchange_weak(old, word(e, count) | flags, std::memory_order_acq_rel,
+                                       std::memory_order_relaxed))
         break;
     }
     if (count_of(old) == kMaxCount) overflow_.fetch_add(1, std::memory_order_relaxed);
-    return old == kAsleep;
+    return claim;
   }
 
-  // take() removes everything pushed so far (owner only).
+  // take() removes everything pushed so far (owner only, while it runs: never asleep).
   Batch take() {
-    Word w = head_.load(std::memory_order_relaxed);
-    if (w == kEmpty || w == kAsleep) return {};  // a push not yet visible: the owner's sleep() sees it
+    Word w = head().load(std::memory_order_relaxed);
+    if (!pointer(w)) return {};  // a push not yet visible: the owner's commit_park() sees it
     // acquire: pairs with the pushes' release, so their envelopes are complete.
-    w = head_.exchange(kEmpty, std::memory_order_acquire);
+    w = head().exchange(0, std::memory_order_acquire);
+    // A notification that came while the owner ran must still fail its next park (rare: a timer or a
+    // signal, not a message).
+    if (w & WakeWord::kNotified) head().fetch_or(WakeWord::kNotified, std::memory_order_relaxed);
     Batch batch;
-    for (Envelope* e = w == kAsleep ? nullptr : pointer(w); e;) {  // newest first: reverse
+    for (Envelope* e = pointer(w); e;) {  // newest first: reverse
       Envelope* older = e->next.load(std::memory_order_relaxed);
       e->next.store(batch.first, std::memory_order_relaxed);
       if (!batch.first) batch.last = e;
@@ -75,40 +86,33 @@ class IncomingQueue {
     return batch;
   }
 
-  // sleep() tells the next push to wake the owner (owner only). False when something arrived since the
-  // last take(): look again instead of parking.
-  bool sleep() {
-    Word expected = kEmpty;
-    // acq_rel: on failure we take the pushes we saw; on success later pushers read our "asleep".
-    return head_.compare_exchange_strong(expected, kAsleep, std::memory_order_acq_rel) || expected == kAsleep;
-  }
+  // wake_word() is the head, for the owner's task (Task::wake).
+  WakeWord& wake_word() { return head_; }
 
   // empty() is a hint (any thread): what the caller last saw, not necessarily what has been pushed.
-  bool empty() const {
-    Word w = head_.load(std::memory_order_relaxed);
-    return w == kEmpty || w == kAsleep;
-  }
+  bool empty() const { return !pointer(head_.bits.load(std::memory_order_relaxed)); }
 
   // length() is how many envelopes wait (any thread; exact when no push or take is under way).
   std::uint64_t length() const {
-    Word w = head_.load(std::memory_order_acquire);
+    Word w = head_.bits.load(std::memory_order_acquire);
     std::int64_t extra = overflow_.load(std::memory_order_relaxed);
     return count_of(w) + static_cast<std::uint64_t>(std::max<std::int64_t>(extra, 0));
   }
 
  private:
-  using Word = std::uint64_t;
+  using Word = WakeWord::Bits;
   static constexpr int kCountShift = 48;
   static constexpr Word kMaxCount = 0xffff;
   static constexpr Word kPointerMask = (Word{1} << kCountShift) - 1;
-  static constexpr Word kEmpty = 0;
-  static constexpr Word kAsleep = 1;  // no envelope lives at address 1
+  static constexpr Word kFlags = WakeWord::kFlags;
 
-  static Envelope* pointer(Word w) { return reinterpret_cast<Envelope*>(w & kPointerMask); }
+  static Envelope* pointer(Word w) { return reinterpret_cast<Envelope*>(w & kPointerMask & ~kFlags); }
   static Word count_of(Word w) { return w >> kCountShift; }
   static Word word(Envelope* e, Word count) { return reinterpret_cast<Word>(e) | count << kCountShift; }
 
-  std::atomic<Word> head_{kEmpty};
+  std::atomic<Word>& head() { return head_.bits; }
+
+  WakeWord head_;
   // Pushes beyond kMaxCount since the last take(), less what take() found beyond it. Briefly negative
   // when a take() comes between a saturated push's CAS and its add.
   std::atomic<std::int64_t> overflow_{0};

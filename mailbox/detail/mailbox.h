@@ -3,8 +3,9 @@
 // Internal to myrmex. Senders push into lock-free incoming queues (incoming_queue.h, one CAS each): one for
 // system signals (never bounded, never dropped), one for user messages (optionally bounded). The owner
 // moves what arrived into private lists, where selective receive scans user messages in arrival order
-// and unlinks the one it takes; the others keep their order. The user queue also carries the owner's
-// wake-up (sleep()): a send to a busy process costs one atomic in all. A *marker* remembers the end of that
+// and unlinks the one it takes; the others keep their order. The user queue's head is also the owner's
+// wake-up (scheduler/detail/wake_word.h): a send costs one atomic in all, and claims the owner's wake-up
+// when it sleeps waiting for a message. A *marker* remembers the end of that
 // list when a call's reference was made, so the reply scan starts there (BEAM's receive marker): a call costs
 // O(1) whatever the mailbox holds.
 #pragma once
@@ -29,8 +30,8 @@ class Mailbox {
   Mailbox& operator=(const Mailbox&) = delete;
 
   // ---- Any thread ----
-  // Pushed says what a user push did; `wake`: the owner went to sleep waiting for a message, so the
-  // sender must wake it (SchedulerGroup::notify). A send to a busy owner needs no wake-up.
+  // Pushed says what a user push did; `wake`: the owner slept waiting for a message and this push claimed
+  // its wake-up, so the sender must queue it (SchedulerGroup::submit). A send to a busy owner needs none.
   enum class Pushed { queued, wake, full };
   // push_user() enqueues `e` unless the mailbox is bounded and full (then `full`, and `e` is still the
   // caller's).
@@ -56,9 +57,8 @@ class Mailbox {
 
   // ---- Owner only ----
   Envelope* pop_system();
-  // sleep() is called when the owner found no message it wants and is about to park for one: the next
-  // push wakes it. False when messages arrived meanwhile: look at them instead.
-  bool sleep() { return user_in_.sleep(); }
+  // wake_word() is the user queue's head, which is also the owner's wake-up (Task::wake).
+  scheduler::detail::WakeWord& wake_word() { return user_in_.wake_word(); }
   // Position in the private list: the envelope *before* the next one to look at.
   using Position = Envelope*;
   Position start() { return &head_; }

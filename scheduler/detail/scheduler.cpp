@@ -231,13 +231,14 @@ void Scheduler::pass_fiber(Task& from, Task& to) {
   to.holds_stack.store(true, std::memory_order_relaxed);
   switched_out(from);
   switch_in(to);
-  finish_park(&from);
+  finish_park(&from, /*wake_on_message=*/true);
 }
 
 namespace {
 // What a fiber that parks passes to the fiber it hands the scheduler to.
 struct Handoff {
   Task* parked;
+  SwitchReason why;  // park or park_for_message
 };
 }  // namespace
 
@@ -248,13 +249,14 @@ void Scheduler::switch_out(Task& task, SwitchReason why) {
   task.scheduler->resumed(task, t);
 }
 
-void Scheduler::park(Task& task) {
+void Scheduler::park(Task& task, bool wake_on_message) {
+  const SwitchReason why = wake_on_message ? SwitchReason::park_for_message : SwitchReason::park;
   Scheduler* s = task.scheduler;
   Task* next = s->take_runnext(true);
-  if (!next) return switch_out(task, SwitchReason::park);
+  if (!next) return switch_out(task, why);
   s->switched_out(task);
   s->switch_in(*next);
-  Handoff handoff{&task};
+  Handoff handoff{&task, why};
   Transfer t = switch_context(next->context, &handoff, task.sanitizer, next->sanitizer);
   task.scheduler->resumed(task, t);
 }
@@ -266,9 +268,10 @@ void Scheduler::resumed(Task& task, Transfer t) {
   }
   // A parking fiber jumped here directly. Its stack is no longer in use, so it may now be marked waiting
   // (from then on another scheduler may resume it: read the hand-off record first).
-  Task* parked = static_cast<Handoff*>(t.data)->parked;
+  const Handoff& handoff = *static_cast<Handoff*>(t.data);
+  Task* parked = handoff.parked;
   parked->context = t.from;
-  after_switch(parked, SwitchReason::park);
+  after_switch(parked, handoff.why);
 }
 
 void Scheduler::end_fiber(Task& task, SwitchReason why) {
@@ -304,9 +307,6 @@ void Scheduler::run_loop() {
 
 void Scheduler::switch_in(Task& task) {
   budget_at_switch_in_ = budget_;
-  // acq_rel RMW: pairs with notify()'s RMW, so a message pushed before a notify that saw `runnable` is
-  // visible to the mailbox scan that follows.
-  task.state.exchange(TaskState::running, std::memory_order_acq_rel);
   if (task.scheduler != this) {
     if (task.scheduler) task.migrations.fetch_add(1, std::memory_order_relaxed);
     task.scheduler = this;
@@ -357,7 +357,6 @@ void Scheduler::after_switch(Task* task, SwitchReason why) {
       // The slice is spent: whoever waits in runnext goes before the yielder, so a pair that keeps
       // waking each other cannot starve the queue.
       if (Task* next = take_runnext_any()) push_local(next);
-      task->state.exchange(TaskState::runnable, std::memory_order_acq_rel);
       // Behind everything that waits, the global queue included (Go's Gosched): otherwise a yielder
       // that is alone in the local queue would be picked again and again before the global queue.
       if (group_.global_size_.load(std::memory_order_relaxed) > 0) {
@@ -368,7 +367,8 @@ void Scheduler::after_switch(Task* task, SwitchReason why) {
       budget_ = 0;
       return;
     case SwitchReason::park:
-      finish_park(task);
+    case SwitchReason::park_for_message:
+      finish_park(task, why == SwitchReason::park_for_message);
       return;
     case SwitchReason::end_finished:
     case SwitchReason::end_hibernate:
@@ -380,7 +380,7 @@ void Scheduler::after_switch(Task* task, SwitchReason why) {
       task->stack = nullptr;
       task->holds_stack.store(false, std::memory_order_relaxed);
       if (why == SwitchReason::end_hibernate) {
-        finish_park(task);
+        finish_park(task, /*wake_on_message=*/true);
       } else {
         task->fiber_ended(why == SwitchReason::overflow     ? FiberEnd::overflow
                           : why == SwitchReason::terminated ? FiberEnd::terminated
@@ -390,14 +390,9 @@ void Scheduler::after_switch(Task* task, SwitchReason why) {
   }
 }
 
-void Scheduler::finish_park(Task* task) {
-  TaskState expected = TaskState::running;
-  // acq_rel: release publishes everything the task did before parking to whoever wakes it; acquire
-  // (on failure) makes the notifier's pushes visible before we run it again.
-  if (task->state.compare_exchange_strong(expected, TaskState::waiting, std::memory_order_acq_rel)) return;
-  // Notified while it was parking: it must look again.
-  task->state.exchange(TaskState::runnable, std::memory_order_acq_rel);
-  push_local(task);
+void Scheduler::finish_park(Task* task, bool wake_on_message) {
+  if (task->wake->commit_park(wake_on_message)) return;
+  push_local(task);  // notified (or a message came) while it was parking: it must look again
 }
 
 void Scheduler::push_local(Task* task) {
@@ -743,43 +738,7 @@ void SchedulerGroup::submit_from_outside(const std::vector<Task*>& tasks) {
 }
 
 bool SchedulerGroup::mark_notified(Task& task) {
-  TaskState s = task.state.load(std::memory_order_acquire);
-  for (;;) {
-    switch (s) {
-      case TaskState::running:
-        if (task.state.compare_exchange_weak(s, TaskState::notified, std::memory_order_acq_rel)) return false;
-        break;
-      case TaskState::waiting:
-        if (task.state.compare_exchange_weak(s, TaskState::runnable, std::memory_order_acq_rel)) return true;
-        break;
-      case TaskState::runnable:
-        // Already queued. Still an RMW: it orders our push before the scheduler's runnable->running
-        // exchange, so the scan after it sees the message.
-        if (task.state.compare_exchange_weak(s, TaskState::runnable, std::memory_order_acq_rel)) return false;
-        break;
-      case TaskState::notified:
-        // Already notified, and still an RMW, for the same reason. The task turns `notified` back into
-        // `running` with an exchange (Process::may_park()), looks at its mailbox once more, and parks if
-        // it finds nothing (finish_park(): running -> waiting). What we did before notifying may have ended
-        // with a plain release store (a timer's `timed_out`, a blocking job's result). Had we returned after
-        // a load that read `notified`, nothing would order that store before the task's last look: a store
-        // then a load of another location is the store-buffering pattern, which acquire/release allows and
-        // x86 does (the load completes while the store waits in the store buffer), so the task could miss
-        // what we did, find nothing and park for good. (Seen: tests/scheduler/scheduler_test.cpp, "no lost
-        // wake-up: the last message of a burst ...", and the litmus next to it.) With an RMW, our CAS and the
-        // task's exchange both modify `state`, so one comes first in its modification order. Ours first: the
-        // exchange reads our value or that of a later RMW in its release sequence (every later write but
-        // `done` is an RMW), so it synchronizes with our release and the look after it sees our push
-        // complete. The task's first: our CAS reads `running` (or later), fails, and we go round as for
-        // `running`, whose CAS the task's may_park() or finish_park() will see. The cost is one write to this
-        // line per notify of a busy task; a user message reaches a busy task without one
-        // (mailbox/detail/incoming_queue.h).
-        if (task.state.compare_exchange_weak(s, TaskState::notified, std::memory_order_acq_rel)) return false;
-        break;
-      case TaskState::done:
-        return false;
-    }
-  }
+  return task.wake->notify();
 }
 
 void SchedulerGroup::run_blocking(Task& self, std::function<void()> job) {
@@ -876,6 +835,12 @@ std::vector<SchedulerStats> SchedulerGroup::stats() const {
   std::vector<SchedulerStats> out;
   for (auto& s : schedulers_) out.push_back(s->stats());
   return out;
+}
+
+bool SchedulerGroup::is_running(std::uint64_t id) const {
+  for (const auto& s : schedulers_)
+    if (s->running_id_.load(std::memory_order_relaxed) == id) return true;
+  return false;
 }
 
 std::uint64_t SchedulerGroup::long_schedules() const {

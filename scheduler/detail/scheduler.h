@@ -34,7 +34,16 @@ class SchedulerGroup;
 class Watchdog;
 
 // Why a fiber switched back to its scheduler.
-enum class SwitchReason : std::uintptr_t { yield, park, end_finished, end_hibernate, overflow, terminated };
+// park: until notified; park_for_message: until notified or a message comes (WakeWord's wake_on_payload).
+enum class SwitchReason : std::uintptr_t {
+  yield,
+  park,
+  park_for_message,
+  end_finished,
+  end_hibernate,
+  overflow,
+  terminated
+};
 
 class Scheduler {
  public:
@@ -64,10 +73,11 @@ class Scheduler {
   // switch_out() returns to the scheduler loop for `why`; returns when the task is resumed (maybe on
   // another scheduler: re-read Scheduler::current() afterwards).
   static void switch_out(Task& task, SwitchReason why);
-  // park() suspends `task` until notified. When the task woken to run next (runnext) has a suspended
-  // fiber and the slice is not spent, it jumps straight there, skipping the scheduler loop: one context
-  // switch per message hop instead of two.
-  static void park(Task& task);
+  // park() suspends `task` until notified or, `wake_on_message`, until a message comes; it returns at
+  // once (after a switch) if either came since the task last looked (WakeWord::commit_park()). When the
+  // task woken to run next (runnext) has a suspended fiber and the slice is not spent, it jumps straight
+  // there, skipping the scheduler loop: one context switch per message hop instead of two.
+  static void park(Task& task, bool wake_on_message);
   // end_fiber() leaves the fiber for good.
   [[noreturn]] static void end_fiber(Task& task, SwitchReason why);
 
@@ -115,7 +125,8 @@ class Scheduler {
   // resumed() runs on `task`'s fiber right after it was resumed by the loop or by a handing-off fiber.
   void resumed(Task& task, Transfer t);
   void after_switch(Task* task, SwitchReason why);
-  void finish_park(Task* task);
+  // finish_park() commits a park once the task's fiber is off its stack, or queues it to look again.
+  void finish_park(Task* task, bool wake_on_message);
   void push_local(Task* task);
   void sleep();
   // systematic() is the node's seeded-mode controller (systematic.h), null when it does not run seeded;
@@ -197,6 +208,8 @@ class SchedulerGroup {
   void notify(Task& task) {
     if (mark_notified(task)) submit(task, true);
   }
+  // wake_claimed() queues a task whose wake-up the caller claimed with a push (Mailbox::Pushed::wake).
+  void wake_claimed(Task& task) { submit(task, true); }
   // mark_notified() is notify() but for the submit: true when `task` was parked and is now runnable, and
   // the caller must submit it (alone, or in a batch with submit_from_outside()).
   bool mark_notified(Task& task);
@@ -215,6 +228,8 @@ class SchedulerGroup {
   void defer(Quiescence::Callback fn, void* context, std::uint64_t a, std::uint64_t b);
   std::vector<SchedulerStats> stats() const;
   std::uint64_t long_schedules() const;
+  // is_running() tells whether a scheduler runs the task with this id right now (a hint, for reports).
+  bool is_running(std::uint64_t id) const;
 
  private:
   friend class Scheduler;

@@ -11,20 +11,12 @@
 
 #include "scheduler/detail/fiber.h"
 #include "scheduler/detail/timer_wheel.h"
+#include "scheduler/detail/wake_word.h"
 
 namespace myrmex::scheduler::detail {
 
 struct Stack;
 class Scheduler;
-
-// TaskState is the wake protocol. Transitions:
-//   runnable -> running             (a scheduler dequeued it)
-//   running  -> notified            (notify() while it runs: it must look again before parking)
-//   running  -> waiting             (it parked; only its scheduler, after switching off its stack)
-//   notified -> running             (it is about to look at its mailbox again)
-//   waiting  -> runnable            (notify(): exactly one notifier wins and enqueues it)
-//   running  -> done                (it exited; never runs again)
-enum class TaskState : std::uint32_t { runnable, running, notified, waiting, done };
 
 // FiberEnd says why a task's fiber ended for good.
 enum class FiberEnd : std::uintptr_t {
@@ -51,7 +43,11 @@ class Task {
   // describe() writes a short name for reports, NUL-terminated. Async-signal-safe.
   virtual void describe(char* out, std::size_t size) const noexcept = 0;
 
-  std::atomic<TaskState> state{TaskState::runnable};
+  // Whether it sleeps, and what wakes it (wake_word.h). Set before the task first runs: a process points
+  // it at its mailbox's head, so a message and its wake-up are one compare-and-swap.
+  WakeWord* wake = nullptr;
+  // It exited and never runs again (set by the vm once its fiber is done).
+  std::atomic<bool> done{false};
   // Key under which reports name the task (the vm stores the PID here).
   std::uint64_t id = 0;
 

@@ -8,7 +8,7 @@
 //
 //   mailbox.add_blocked_sender(id);
 //   yield_point("send.blocked.registered");
-//   if (target.state == done) ...
+//   if (target.done) ...
 #pragma once
 
 namespace myrmex::scheduler::detail {

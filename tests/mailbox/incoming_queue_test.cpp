@@ -1,5 +1,6 @@
 // The incoming queue on its own: batches in push order, FIFO per producer with several producers at once,
-// the count in the head word past its 16 bits, and the owner's sleep() that exactly one push answers.
+// the count in the head word past its 16 bits, and the owner's wake-up that the head word carries
+// (scheduler/detail/wake_word.h): exactly one push or notify claims each park.
 #include "mailbox/detail/incoming_queue.h"
 
 #include <doctest/doctest.h>
@@ -14,6 +15,7 @@ using myrmex::mailbox::box;
 using myrmex::mailbox::Envelope;
 using myrmex::mailbox::unbox;
 using myrmex::mailbox::detail::IncomingQueue;
+using WakeWord = IncomingQueue::WakeWord;
 using myrmex::test::scaled;
 
 namespace {
@@ -74,24 +76,55 @@ TEST_CASE("the length stays exact past the 65,535 the head word counts") {
   CHECK(take_items(q).size() == 1);
 }
 
-TEST_CASE("sleep(): refused while something waits; the first push after it, and only that one, wakes") {
+// park_for_message() is what the owner's scheduler does once the owner's fiber is off its stack.
+bool park_for_message(IncomingQueue& q) {
+  return q.wake_word().commit_park(/*wake_on_payload=*/true);
+}
+
+TEST_CASE(
+    "a park for a message: refused while one waits; the first push after it, and only that one, claims") {
   IncomingQueue q;
   q.push(box(Item{0, 0}));
-  CHECK(!q.sleep());  // a message arrived since the last take: look at it instead
+  CHECK(!park_for_message(q));  // a message arrived since the last take: look at it instead
+  CHECK(!q.wake_word().asleep());
   CHECK(take_items(q).size() == 1);
-  CHECK(q.sleep());
-  CHECK(q.sleep());  // already asleep
+  CHECK(park_for_message(q));
+  CHECK(q.wake_word().asleep());
   CHECK(q.empty());
-  CHECK(q.take().first == nullptr);  // a take while asleep finds nothing and stays asleep
-  CHECK(q.push(box(Item{0, 1})));    // wake the owner
-  CHECK(!q.push(box(Item{0, 2})));   // already woken
+  CHECK(q.push(box(Item{0, 1})));   // claims the owner's wake-up
+  CHECK(!q.push(box(Item{0, 2})));  // already claimed
+  CHECK(!q.wake_word().notify());   // so is a notify after it
+  CHECK(!q.wake_word().asleep());
   std::vector<Item> items = take_items(q);
   REQUIRE(items.size() == 2);
   CHECK(items[0].seq == 1);
   CHECK(items[1].seq == 2);
-  CHECK(q.sleep());
-  CHECK(q.push(box(Item{0, 3})));  // each sleep is answered once
+  CHECK(!park_for_message(q));  // the notify above makes one park fail: the owner looks again
+  CHECK(park_for_message(q));
+  CHECK(q.push(box(Item{0, 3})));  // each park is answered once
   CHECK(take_items(q).size() == 1);
+}
+
+TEST_CASE("a park for something else: messages queue up without a claim, a notify claims") {
+  IncomingQueue q;
+  q.push(box(Item{0, 0}));
+  CHECK(q.wake_word().commit_park(/*wake_on_payload=*/false));  // a waiting message does not stop it
+  CHECK(!q.push(box(Item{0, 1})));  // nor does a new one wake it (a process in sleep() stays asleep)
+  CHECK(q.wake_word().asleep());
+  CHECK(q.length() == 2);
+  CHECK(q.wake_word().notify());   // the timer, the room, the job: claims
+  CHECK(!q.wake_word().notify());  // once
+  CHECK(take_items(q).size() == 2);
+}
+
+TEST_CASE("a notify while the owner runs fails its next park once, even across a take") {
+  IncomingQueue q;
+  CHECK(!q.wake_word().notify());  // the owner runs: nothing to claim
+  q.push(box(Item{0, 0}));
+  CHECK(take_items(q).size() == 1);  // the take empties the head, and keeps the notification
+  CHECK(!q.wake_word().commit_park(/*wake_on_payload=*/false));
+  CHECK(q.wake_word().commit_park(/*wake_on_payload=*/false));
+  CHECK(q.wake_word().notify());
 }
 
 TEST_CASE("a producer whose pushes move from one thread to another keeps its order") {
@@ -144,33 +177,41 @@ TEST_SUITE("stress") {
     CHECK(q.take().first == nullptr);
   }
 
-  TEST_CASE("no lost wake-up: an owner that sleeps while producers push is woken by exactly one push") {
-    // The owner: take, sleep, and if sleep() succeeded wait for a push to report the wake-up. A push that
-    // replaced "asleep" and did not report it, or a sleep() that succeeded over a waiting message, would
-    // leave the owner waiting forever (the test then times out) or count a message twice.
+  TEST_CASE("no lost wake-up: an owner that parks while producers push and notify is claimed once") {
+    // The owner: take, park, and if the park was committed wait for a push or a notify to report the
+    // claim. A push that cleared "asleep" and did not report it, or a park committed over a waiting message
+    // or a notification, would leave the owner waiting forever (the test then times out); two claims of
+    // one park would run the owner twice.
     IncomingQueue q;
     const int producers = 2;
     const long per_producer = scaled(200000);
-    std::atomic<long> wakes{0};
+    std::atomic<long> claims{0};
+    std::atomic<bool> pushing_done{false};
     std::vector<std::thread> threads;
     for (int p = 0; p < producers; ++p)
       threads.emplace_back([&, p] {
         for (long i = 0; i < per_producer; ++i)
-          if (q.push(box(Item{p, i}))) wakes.fetch_add(1);
+          if (q.push(box(Item{p, i}))) claims.fetch_add(1);
       });
-    long received = 0, sleeps = 0, seen_wakes = 0;
+    std::thread notifier([&] {
+      while (!pushing_done.load())
+        if (q.wake_word().notify()) claims.fetch_add(1);
+    });
+    long received = 0, parks = 0, seen_claims = 0;
     while (received < producers * per_producer) {
       received += static_cast<long>(take_items(q).size());
-      if (received < producers * per_producer && q.sleep()) {
-        ++sleeps;
-        while (wakes.load() == seen_wakes) std::this_thread::yield();
-        ++seen_wakes;
-        CHECK(wakes.load() == seen_wakes);  // one wake-up per sleep, never two
+      if (received < producers * per_producer && park_for_message(q)) {
+        ++parks;
+        while (claims.load() == seen_claims) std::this_thread::yield();
+        ++seen_claims;
+        CHECK(claims.load() == seen_claims);  // one claim per park, never two
       }
     }
     for (auto& t : threads) t.join();
-    CAPTURE(sleeps);
-    CHECK(wakes.load() == sleeps);
+    pushing_done = true;
+    notifier.join();
+    CAPTURE(parks);
+    CHECK(claims.load() == parks);
     CHECK(received == producers * per_producer);
   }
 }

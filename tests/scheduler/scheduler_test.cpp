@@ -247,11 +247,12 @@ TEST_SUITE("stress") {
 
   // A store followed by a load of another location: x86's store buffer lets the load complete first, so
   // each of two threads can miss the other's store (store buffering). This is what a plain load in the
-  // `notified` case of notify() allowed. Modelled here on two locations, `link` (the push's last store) and
-  // `state`: the sender stores the link, then reads `state`; the receiver exchanges `state` (notified ->
-  // running), then reads the link. "Lost" is: the sender saw `notified` (so it will not wake anyone) and
-  // the receiver did not see the link (so it parks). With a plain load, that is reported, not asserted
-  // (whether it shows depends on the machine); with the RMW notify() now does, it must never happen.
+  // `notified` case of notify() once allowed, and why WakeWord::notify() still writes when kNotified is set.
+  // Modelled here on two locations, `link` (the notifier's store) and `state` (the wake word): the sender
+  // stores the link, then reads `state`; the receiver writes `state` (its park commit), then reads the link.
+  // "Lost" is: the sender saw `notified` (so it will not wake anyone) and the receiver did not see the link
+  // (so it parks). With a plain load, that is reported, not asserted (whether it shows depends on the
+  // machine); with the RMW notify() now does, it must never happen.
   TEST_CASE("litmus: store buffering loses the wake-up with a load of the state, never with an RMW") {
     constexpr int kNotified = 1, kRunning = 0;
     const long n = scaled(300000);

@@ -106,7 +106,7 @@ SendResult NodeImpl::send(Process* sender, Pid to, mailbox::Envelope* e) {
     Pushed pushed = target.mailbox.push_user(e);
     if (pushed == Pushed::full) return false;
     message.handed_over();
-    if (pushed == Pushed::wake) group.notify(target);
+    if (pushed == Pushed::wake) group.wake_claimed(target);
     return true;
   };
   if (sender) {
@@ -139,7 +139,7 @@ SendResult NodeImpl::send(Process* sender, Pid to, mailbox::Envelope* e) {
     }
     // Only the owner makes room in its mailbox: waiting for itself would wait forever.
     if (sender == target) return SendResult::mailbox_full;
-    if (target->state.load(std::memory_order_acquire) == sd::TaskState::done) return SendResult::noproc;
+    if (target->done.load(std::memory_order_acquire)) return SendResult::noproc;
     if (!sender) {
       wait_outside();
       continue;
@@ -149,7 +149,7 @@ SendResult NodeImpl::send(Process* sender, Pid to, mailbox::Envelope* e) {
     // that exited since the check above refuses the registration (nobody would wake us).
     if (!target->mailbox.add_blocked_sender(sender->pid.value)) return SendResult::noproc;
     if (delivered(*target)) return SendResult::ok;
-    sender->park();
+    sender->park(/*wake_on_message=*/false);
     sender->charge(1);  // a blocked sender can still be killed: `message` and `hold` clean up
   }
 }
@@ -182,20 +182,12 @@ std::optional<ProcessInfo> NodeImpl::info(Pid pid) {
   if (!p) return std::nullopt;
   ProcessInfo info;
   info.pid = pid;
-  switch (p->state.load(std::memory_order_acquire)) {
-    case sd::TaskState::running:
-    case sd::TaskState::notified:
-      info.status = ProcessStatus::running;
-      break;
-    case sd::TaskState::runnable:
-      info.status = ProcessStatus::runnable;
-      break;
-    case sd::TaskState::waiting:
-      info.status = ProcessStatus::waiting;
-      break;
-    case sd::TaskState::done:
-      info.status = ProcessStatus::exiting;
-      break;
+  if (p->done.load(std::memory_order_acquire)) {
+    info.status = ProcessStatus::exiting;
+  } else if (p->wake->asleep()) {
+    info.status = ProcessStatus::waiting;
+  } else {
+    info.status = group.is_running(p->id) ? ProcessStatus::running : ProcessStatus::runnable;
   }
   // Closed, it has sent (or is sending) its Exits and Downs while its fiber may still run down: whoever
   // got its Down must not see it running (the registry's "taken or noproc" hinges on this).

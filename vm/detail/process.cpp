@@ -65,6 +65,7 @@ Term current_exception_reason() {
 Process::Process(NodeImpl& node, Pid pid, std::unique_ptr<Body> body, std::unique_ptr<Behaviour> behaviour)
     : node(node), pid(pid), body_(std::move(body)), behaviour_(std::move(behaviour)) {
   id = pid.value;
+  wake = &mailbox.wake_word();
 }
 
 Process::~Process() {
@@ -137,15 +138,18 @@ namespace {
 // TimeOut arms the process's timer for `ms` (none if `ms` <= 0) and disarms it however the scope ends: a
 // match, the time-out, or an exit unwinding through. Disarming an unarmed timer does nothing.
 struct TimeOut {
-  TimeOut(Process& process, std::int64_t ms) : p(process) {
-    if (ms <= 0) return;
+  TimeOut(Process& process, std::int64_t ms) : p(process), armed(ms > 0) {
+    if (!armed) return;
     p.timed_out.store(false, std::memory_order_relaxed);
     p.scheduler->wheel().arm(p.timer, sd::deadline_after(ms));
   }
-  ~TimeOut() { p.scheduler->wheel().cancel(p.timer); }
+  ~TimeOut() {
+    if (armed) p.scheduler->wheel().cancel(p.timer);
+  }
   TimeOut(const TimeOut&) = delete;
   TimeOut& operator=(const TimeOut&) = delete;
   Process& p;
+  const bool armed;  // a receive without a time-out (the common case) never touches the wheel
 };
 }  // namespace
 
@@ -170,7 +174,7 @@ mailbox::Envelope* Process::receive(const Matcher& matcher, int& which, std::int
       pos = e;
     }
     if (timeout_ms == 0 || (timeout_ms > 0 && timed_out.load(std::memory_order_acquire))) return nullptr;
-    if (may_park_for_message()) park();
+    park(/*wake_on_message=*/true);
   }
 }
 
@@ -181,7 +185,7 @@ void Process::sleep(std::int64_t ms) {
   for (;;) {
     if (mailbox.has_system()) handle_signals();  // a sleeping process can still be killed
     if (timed_out.load(std::memory_order_acquire)) return;
-    if (may_park()) park();
+    park(/*wake_on_message=*/false);
   }
 }
 
@@ -203,10 +207,9 @@ bool Process::run_behaviour() {
       }
     }
     if (has_pending_swaps()) apply_code_swaps();  // between two messages, never inside one
-    if (!mailbox.next_after(mailbox.start())) {
-      if (may_park_for_message()) return false;  // idle at top level: give the stack back
-      continue;
-    }
+    // Idle at top level: give the stack back. The park is committed once the fiber is gone, and fails
+    // (a fresh activation looks again) if a message or a signal came meanwhile.
+    if (!mailbox.next_after(mailbox.start())) return false;
     charge(1);
     Message m(mailbox.take_after(mailbox.start()));
     took_message();
@@ -302,7 +305,7 @@ void Process::fiber_ended(sd::FiberEnd how) noexcept {
     if (CodeVersion* v = r->code.exchange(nullptr, std::memory_order_acq_rel)) v->drop();
   // Our name goes before anything shows us dead: alive(), a blocked sender's noproc, a new monitor's Down.
   release_attachment(*this);
-  state.store(sd::TaskState::done, std::memory_order_release);
+  done.store(true, std::memory_order_release);
   sd::yield_point("exit.done.stored");
   // Senders blocked on our full mailbox must not wait for a process that is gone; later ones are refused.
   wake_senders(mailbox.take_blocked_senders(/*close=*/true));

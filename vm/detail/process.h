@@ -48,7 +48,9 @@ class Process final : public scheduler::detail::Task {
     if (spent) [[unlikely]]
       scheduler::detail::Scheduler::switch_out(*this, scheduler::detail::SwitchReason::yield);
   }
-  // park() suspends until notified (a message, a signal, a timer, room in a mailbox).
+  // park() suspends until notified (a signal, a timer, room in a mailbox) or, `wake_on_message`, until a
+  // message comes. It may return at once: whatever came since the process last looked makes the park fail
+  // (scheduler/detail/wake_word.h), and the caller looks again.
   // A park and the resume after it are charged as the work they are (a context switch and the wake
   // protocol, ~kParkCost small function calls). Without this, a pair of processes
   // handing a slice back and forth through runnext would hold the scheduler for far longer than a
@@ -56,23 +58,10 @@ class Process final : public scheduler::detail::Task {
   static constexpr int kParkCost = 8;
   // An ending process charges this per kTearDownBatch links and monitors it fires.
   static constexpr int kTearDownPace = 64;
-  void park() {
+  void park(bool wake_on_message) {
     scheduler->charge(kParkCost);
-    scheduler::detail::Scheduler::park(*this);
+    scheduler::detail::Scheduler::park(*this, wake_on_message);
   }
-  // may_park() is called when the process found nothing to do. True: no notification came since it last
-  // looked, so it may park (a notification racing with the park makes the park fail and requeues it).
-  // False: something was notified meanwhile; the flag is reset and the caller must look again.
-  bool may_park() {
-    using scheduler::detail::TaskState;
-    if (state.load(std::memory_order_acquire) == TaskState::running) return true;
-    state.exchange(TaskState::running, std::memory_order_acq_rel);
-    return false;
-  }
-  // may_park_for_message() is may_park() for a process that waits for a user message: it first tells its
-  // mailbox that the next push must wake it (Mailbox::sleep()). Until then a send to it costs the sender
-  // one atomic, the push itself, and touches neither its state nor the scheduler.
-  bool may_park_for_message() { return mailbox.sleep() && may_park(); }
   mailbox::Envelope* receive(const Matcher& matcher, int& which, std::int64_t timeout_ms,
                              std::uint64_t marker);
   void sleep(std::int64_t ms);

@@ -64,36 +64,48 @@ Relations* relations_of(Process& p) {
   return p.relations.load(std::memory_order_acquire);
 }
 
+// WakeUp is what a delivery under the target's lock leaves the caller to do once the lock is released.
+enum class WakeUp {
+  none,
+  claimed,  // a message push claimed the target's wake-up: queue it (SchedulerGroup::wake_claimed)
+  notify,   // a signal was queued: notify it
+};
+
+WakeUp pushed_message(Process& to, mailbox::Envelope* e) {
+  using Pushed = mailbox::detail::Mailbox::Pushed;
+  return to.mailbox.push_user_unbounded(e) == Pushed::wake ? WakeUp::claimed : WakeUp::none;
+}
+
+void wake_up(NodeImpl& node, Process& p, WakeUp w) {
+  if (w == WakeUp::claimed) node.group.wake_claimed(p);
+  if (w == WakeUp::notify) node.group.notify(p);
+}
+
 // take_exit_signal() applies the exit-signal table (vm/links.h) to `to` as it is now; `to`'s lock is held.
-// True when `to` must be woken.
-bool take_exit_signal(Process& to, Pid from, const Term& reason, bool from_link) {
-  if (to.closed) return false;  // it is ending already
+WakeUp take_exit_signal(Process& to, Pid from, const Term& reason, bool from_link) {
+  if (to.closed) return WakeUp::none;  // it is ending already
   const bool untrappable = !from_link && reason == atoms::kill();
-  if (!untrappable && to.trap_exit) {
-    to.mailbox.push_user_unbounded(mailbox::box(Exit{from, reason}));
-    return true;
-  }
+  if (!untrappable && to.trap_exit) return pushed_message(to, mailbox::box(Exit{from, reason}));
   // `normal` ends nobody, except a process that sent it to itself with exit(self(), normal).
-  if (reason == atoms::normal() && (from_link || from != to.pid)) return false;
+  if (reason == atoms::normal() && (from_link || from != to.pid)) return WakeUp::none;
   to.mailbox.push_system(mailbox::box(ExitSignal{untrappable ? atoms::killed() : reason, untrappable}));
-  return true;
+  return WakeUp::notify;
 }
 
 // queue_down() queues the Down for `n` if the monitor is still active, taking it out of the watcher's index.
-// `watcher`'s lock is held. True when it was queued.
-bool queue_down(Process& watcher, MonitorNode* n, Pid pid, const Term& reason) {
+// `watcher`'s lock is held.
+WakeUp queue_down(Process& watcher, MonitorNode* n, Pid pid, const Term& reason) {
   Relations* rp = relations_of(watcher);
-  if (watcher.closed || !rp) return false;
+  if (watcher.closed || !rp) return WakeUp::none;
   Relations& r = *rp;
   if (r.call_monitor.load(std::memory_order_relaxed) == n) {
     r.call_monitor.store(nullptr, std::memory_order_relaxed);
   } else {
     auto it = r.monitors.find(n->ref);
-    if (it == r.monitors.end() || it->second != n) return false;  // demonitored
+    if (it == r.monitors.end() || it->second != n) return WakeUp::none;  // demonitored
     r.monitors.erase(it);
   }
-  watcher.mailbox.push_user_unbounded(mailbox::box(Down{MonitorRef{n->ref}, pid, reason, n->name}));
-  return true;
+  return pushed_message(watcher, mailbox::box(Down{MonitorRef{n->ref}, pid, reason, n->name}));
 }
 
 // attach_to_target() puts `n` in its target's monitored-by list; false if the target is dead or ending.
@@ -286,12 +298,12 @@ std::uint64_t monitor_unpublished(Process& self, Process& child) {
 void send_exit_signal(NodeImpl& node, Pid from, Pid to, const Term& reason) {
   Held t(node, to);
   if (!t) return;
-  bool wake;
+  WakeUp wake;
   {
     Guard g(t->signal_lock);
     wake = take_exit_signal(*t, from, reason, /*from_link=*/false);
   }
-  if (wake) node.group.notify(*t);
+  wake_up(node, *t, wake);
 }
 
 bool send_reply(NodeImpl& node, Pid to, std::uint64_t ref, mailbox::Envelope* reply) {
@@ -300,16 +312,16 @@ bool send_reply(NodeImpl& node, Pid to, std::uint64_t ref, mailbox::Envelope* re
   {
     Held t(node, to);
     if (t) {
-      bool wake = false;
+      WakeUp wake = WakeUp::none;
       {
         Guard g(t->signal_lock);
         Relations* r = relations_of(*t);
         if (r && r->call_ref.load(std::memory_order_relaxed) == ref) {
-          wake = t->mailbox.push_user_unbounded(reply) == mailbox::detail::Mailbox::Pushed::wake;
+          wake = pushed_message(*t, reply);
           queued = true;
         }
       }
-      if (wake) node.group.notify(*t);
+      wake_up(node, *t, wake);
     }
   }
   if (!queued) mailbox::destroy(reply);  // the caller gave up (OTP 24's alias semantics)
@@ -359,14 +371,14 @@ void tear_down(Process& p, const Term& reason, void (*pace)(Process&)) {
     {
       Held t(node, other);
       if (!t) continue;
-      bool wake = false;
+      WakeUp wake = WakeUp::none;
       {
         Guard g(t->signal_lock);
         // Only the side that erases the link delivers: an unlink() that got there first means no signal.
         Relations* r = relations_of(*t);
         if (r && r->links.erase(p.pid)) wake = take_exit_signal(*t, p.pid, reason, /*from_link=*/true);
       }
-      if (wake) node.group.notify(*t);
+      wake_up(node, *t, wake);
     }
     paced();  // may yield: nothing found by PID may be held across it
   }
@@ -375,12 +387,12 @@ void tear_down(Process& p, const Term& reason, void (*pace)(Process&)) {
     {
       Held w(node, n->watcher);
       if (w) {
-        bool wake;
+        WakeUp wake;
         {
           Guard g(w->signal_lock);
           wake = queue_down(*w, n, p.pid, reason);
         }
-        if (wake) node.group.notify(*w);
+        wake_up(node, *w, wake);
       }
     }
     delete n;
