@@ -37,6 +37,8 @@ constexpr Entry kWorkloads[] = {
     {"limit_switch", myrmex::bench::limit_context_switch, "reps: bare Boost.Context switch"},
     {"limit_futex", myrmex::bench::limit_futex_wake, "reps: futex wake round trip between two threads"},
     {"limit_mpsc", myrmex::bench::limit_mpsc, "reps: bare MPSC push+pop"},
+    {"limit_handoff", myrmex::bench::limit_handoff,
+     "label round_trips reps: a cache line's round trip between two CPUs (the host's mode)"},
     {"registry_whereis", myrmex::bench::registry_whereis,
      "names lookups schedulers reps: whereis from every scheduler vs lock-based maps"},
     {"savina_banking", myrmex::bench::savina_banking,

@@ -23,7 +23,9 @@
 //      has no figure: it runs W2–W4 only), the limit beside it, the target and whether it is met ("—" when
 //      a figure the check needs is missing).
 //   3. W10's table, if there are Savina programs (items savina_*, also in the table above): each program's
-//      ms beside Erlang's, the ratio, and the geometric mean of the ratios.
+//      ms beside Erlang's, the ratio, the bare cross-CPU hand-off taken just before each side ran (items
+//      limit.handoff_rtt with label "<program>.myrmex" and "<program>.erlang": the host's mode, see
+//      bench/scheduler/futex_wake.cpp), and the geometric mean of the ratios.
 //   4. A table of the bare limits, a line for the stack-strategy figures (mem.*) and one each for Erlang and
 //      Go figures without a Myrmex one, if there are any.
 #include <algorithm>
@@ -560,30 +562,36 @@ void print_savina(const Results& r) {
     if (mine.impl != "myrmex" || mine.item.rfind("savina_", 0) != 0) continue;
     if (!header) {
       std::printf(
-          "\nW10: Savina programs\n\n| program | params | Myrmex | Erlang | Erlang/Myrmex |\n"
-          "|---|---|--:|--:|--:|\n");
+          "\nW10: Savina programs\n\n| program | params | Myrmex | Erlang | Erlang/Myrmex | hand-off before "
+          "Myrmex / Erlang |\n|---|---|--:|--:|--:|--:|\n");
       header = true;
     }
+    const std::string program = mine.item.substr(7);
     const Figure* erlang = r.erlang_of(mine);
     std::optional<double> ratio = ratio_of(mine, erlang);
     if (ratio && std::isfinite(*ratio) && *ratio > 0) ratios.push_back(*ratio);
-    std::printf("| %s | %s | %s | %s | %s |\n", mine.item.substr(7).c_str(), format_params(mine).c_str(),
+    auto handoff = [&](const char* side) {
+      const Figure* f = r.find("limit", "limit.handoff_rtt", "{\"label\":\"" + program + "." + side + "\"}");
+      return f ? format_value(f->median, f->unit) : std::string("—");
+    };
+    std::printf("| %s | %s | %s | %s | %s | %s / %s |\n", program.c_str(), format_params(mine).c_str(),
                 format_value(mine.median, mine.unit).c_str(),
                 erlang ? format_value(erlang->median, erlang->unit).c_str() : "—",
-                ratio ? format_ratio(*ratio).c_str() : "—");
+                ratio ? format_ratio(*ratio).c_str() : "—", handoff("myrmex").c_str(),
+                handoff("erlang").c_str());
   }
   if (!header) return;
   double logs = 0;
   for (double ratio : ratios) logs += std::log(ratio);
   std::printf(
-      "| geometric mean | | | | %s |\n",
+      "| geometric mean | | | | %s | |\n",
       ratios.empty() ? "—" : format_ratio(std::exp(logs / static_cast<double>(ratios.size()))).c_str());
 }
 
 void print_limits(const Results& r) {
   bool header = false;
   for (const Figure& f : r.all()) {
-    if (f.impl != "limit") continue;
+    if (f.impl != "limit" || f.item == "limit.handoff_rtt") continue;  // (in W10's table)
     if (!header) {
       std::printf("\n| limit | params | median | unit |\n|---|---|--:|---|\n");
       header = true;

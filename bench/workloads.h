@@ -20,6 +20,7 @@ void stack_rss(const Args& args);
 // Limits: the bare mechanisms underneath (scheduler/, mailbox/).
 void limit_context_switch(const Args& args);
 void limit_futex_wake(const Args& args);
+void limit_handoff(const Args& args);
 void limit_mpsc(const Args& args);
 
 // dist/: encode and decode of the External Term Format, beside memcpy.

@@ -6,7 +6,13 @@
 //    FUTEX_WAKE_PRIVATE, with the two threads pinned to different CPUs, then to the same one;
 //  - spin: the same hand-off with both threads spinning (pause) on the word, on different CPUs.
 //
+// limit_handoff is the spin figure alone, short (a few ms), with a `label`: bench/run takes it right before
+// each program of W10, because this VM's host switches between two modes in spells of seconds to minutes,
+// with a cache-line round trip between our two vCPUs of ~80 ns or of ~400 ns; a program that passes
+// messages between schedulers runs ~3× slower in the second (philosophers: 100 against 370 ms).
+//
 //   myrmex-bench limit_futex round_trips=20000 reps=5
+//   myrmex-bench limit_handoff label=philosophers
 #include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
@@ -139,6 +145,18 @@ void limit_futex_wake(const Args& args) {
   figure("limit.futex_wake_rtt", Params().add("cores", "different"), kFutex, cpus[0], cpus[1]);
   figure("limit.futex_wake_rtt", Params().add("cores", "same"), kFutex, cpus[0], cpus[0]);
   figure("limit.spin_handoff_rtt", Params(), kSpin, cpus[0], cpus[1]);
+}
+
+void limit_handoff(const Args& args) {
+  long reps = args.get("reps", 3L);
+  long round_trips = args.get("round_trips", 20'000L);
+  std::vector<int> cpus = allowed_cpus();
+  if (cpus.size() < 2) return;  // nothing crosses CPUs
+  print(Figure{.item = "limit.handoff_rtt",
+               .params = Params().add("label", args.get("label", std::string("-"))),
+               .unit = "ns/rt",
+               .samples = repeat(reps, [&] { return round_trip_ns(kSpin, round_trips, cpus[0], cpus[1]); }),
+               .impl = "limit"});
 }
 
 }  // namespace myrmex::bench
