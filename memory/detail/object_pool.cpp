@@ -38,8 +38,14 @@ constexpr std::uint32_t kBatch = 64;                // objects moved between a t
 constexpr std::uint32_t kThreadLimit = 4 * kBatch;  // a thread keeps at most this many free per class
 constexpr int kMadvPopulateWrite = 23;              // Linux 5.14; not in every libc's headers
 
+// pooled() tells whether `size` is served here. Sizes 1..kMaxSize are, in class (size - 1) / kGranule;
+// size 0 wraps past kMaxSize and goes to operator new/delete with the large ones, so the fast paths test
+// one bound only.
+bool pooled(std::size_t size) {
+  return size - 1 < kMaxSize;
+}
 std::size_t class_of(std::size_t size) {
-  return size == 0 ? 0 : (size + kGranule - 1) / kGranule - 1;
+  return (size - 1) / kGranule;
 }
 
 struct FreeObject {
@@ -143,9 +149,10 @@ struct ThreadExit {
 thread_local ThreadExit thread_exit;
 
 // The slow paths, kept out of line so the fast ones stay a handful of instructions.
-[[gnu::noinline]] void refill(std::size_t c) {
+[[gnu::noinline]] void* refill_and_pop(std::size_t c) {
   thread_exit.armed = true;
   shared().refill(c, lists[c]);
+  return lists[c].pop();
 }
 [[gnu::noinline]] void spill(std::size_t c) {
   thread_exit.armed = true;
@@ -155,18 +162,20 @@ thread_local ThreadExit thread_exit;
 }  // namespace
 
 void* pool_allocate(std::size_t size) {
-  if (size > kMaxSize) return ::operator new(size);
-  std::size_t c = class_of(size);
+  if (!pooled(size)) [[unlikely]]
+    return ::operator new(size);
+  const std::size_t c = class_of(size);
   FreeList& list = lists[c];
   if (!list.head) [[unlikely]]
-    refill(c);
+    return refill_and_pop(c);
   return list.pop();
 }
 
 void pool_free(void* p, std::size_t size) noexcept {
   if (!p) return;
-  if (size > kMaxSize) return ::operator delete(p, size);
-  std::size_t c = class_of(size);
+  if (!pooled(size)) [[unlikely]]
+    return ::operator delete(p, size);
+  const std::size_t c = class_of(size);
   FreeList& list = lists[c];
   list.push(static_cast<FreeObject*>(p));
   if (list.count > kThreadLimit) [[unlikely]]

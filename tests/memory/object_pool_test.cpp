@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "memory/detail/object_pool.h"
+#include "scheduler/detail/fiber.h"
 
 namespace md = myrmex::memory::detail;
 
@@ -43,4 +44,29 @@ TEST_CASE("objects freed on another thread are reused, never handed out twice") 
   std::set<void*> again;
   for (int i = 0; i < kObjects; ++i) CHECK(again.insert(md::pool_allocate(48)).second);
   for (void* p : again) md::pool_free(p, 48);
+}
+
+TEST_CASE("size classes: 16 bytes a class up to 1 KiB, a freed object comes back for its own class only") {
+  // Under the sanitizers the pool is plain new/delete, and nothing is reused in this order.
+  if (myrmex::scheduler::detail::under_sanitizer()) return;
+  auto again = [](std::size_t freed, std::size_t asked) {
+    void* p = md::pool_allocate(freed);
+    md::pool_free(p, freed);
+    void* q = md::pool_allocate(asked);
+    md::pool_free(q, asked);
+    return p == q;
+  };
+  CHECK(again(1, 16));
+  CHECK(again(16, 1));
+  CHECK(again(17, 32));
+  CHECK(!again(16, 17));
+  CHECK(!again(32, 33));
+  CHECK(again(1009, 1024));
+  // 0 and what is past 1 KiB go to operator new/delete; each still round-trips.
+  for (std::size_t size : {std::size_t{0}, std::size_t{1025}, std::size_t{4096}}) {
+    void* p = md::pool_allocate(size);
+    REQUIRE(p != nullptr);
+    if (size) std::memset(p, 0x5a, size);
+    md::pool_free(p, size);
+  }
 }
