@@ -116,7 +116,7 @@ void StackPool::push_free(Stack* stack) {
   ++free_count_;
 }
 
-void StackPool::trim(std::array<Stack*, kTrimBatch>& batch) const {
+void StackPool::trim(const std::array<Stack*, kTrimBatch>& batch) const {
   std::array<Stack*, kTrimBatch> by_address = batch;
   std::sort(by_address.begin(), by_address.end(),
             [](const Stack* a, const Stack* b) { return a->bottom < b->bottom; });

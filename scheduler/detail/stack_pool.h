@@ -82,7 +82,7 @@ class StackPool {
   void push_free(Stack* stack);  // REQUIRES(mutex_)
   // trim() gives the pages of the kTrimBatch stacks in `batch` back to the kernel (no lock needed: the
   // stacks are the caller's).
-  void trim(std::array<Stack*, kTrimBatch>& batch) const;
+  void trim(const std::array<Stack*, kTrimBatch>& batch) const;
 
   const std::size_t stack_size_;
   const std::size_t page_;

@@ -46,8 +46,6 @@ class Task {
   // Whether it sleeps, and what wakes it (wake_word.h). Set before the task first runs: a process points
   // it at its mailbox's head, so a message and its wake-up are one compare-and-swap.
   WakeWord* wake = nullptr;
-  // It exited and never runs again (set by the vm once its fiber is done).
-  std::atomic<bool> done{false};
   // Key under which reports name the task (the vm stores the PID here).
   std::uint64_t id = 0;
 

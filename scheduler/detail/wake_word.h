@@ -30,9 +30,9 @@ namespace myrmex::scheduler::detail {
 class WakeWord {
  public:
   using Bits = std::uint64_t;
-  static constexpr Bits kAsleep = 1;          // parked, its fiber switched off: the claimant queues it
-  static constexpr Bits kWakeOnPayload = 2;   // with kAsleep: the next push claims it too
-  static constexpr Bits kNotified = 4;        // a notification came while it was not asleep
+  static constexpr Bits kAsleep = 1;         // parked, its fiber switched off: the claimant queues it
+  static constexpr Bits kWakeOnPayload = 2;  // with kAsleep: the next push claims it too
+  static constexpr Bits kNotified = 4;       // a notification came while it was not asleep
   static constexpr Bits kFlags = 7;
 
   // notify() is any thread's. True: the task was asleep, and the caller now owns its wake-up (it must

@@ -74,6 +74,8 @@ class Process final : public scheduler::detail::Task {
   NodeImpl& node;
   const Pid pid;
   mailbox::detail::Mailbox mailbox;
+  // Its fiber is done and it never runs again (set by fiber_ended(); any thread reads it).
+  std::atomic<bool> done{false};
   // Called once with the exit reason after the process is gone (Node::run()). Set before publishing;
   // rare, so kept out of line.
   std::unique_ptr<std::function<void(const Term&)>> on_exit;
